@@ -1,0 +1,65 @@
+# starlette-correlate: every gate is a target; `make all` runs them all.
+# On a fresh machine with only Python 3.11, pip and make, the first target
+# that needs the environment installs uv (into .bin/, with pip) and the
+# locked environment (uv sync --locked).
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.bin/uv-env/bin/uv)
+RUN := $(UV) run --locked --no-sync
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: all bootstrap check-fmt fmt lint typecheck test markdownlint \
+	check-plans demo run bench bench-http clean
+
+all: check-fmt lint typecheck test markdownlint check-plans
+
+$(CURDIR)/.bin/uv-env/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.bin/uv-env
+	$(CURDIR)/.bin/uv-env/bin/pip install --quiet "uv>=0.5"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+bootstrap: .venv/.synced
+
+check-fmt: bootstrap
+	$(RUN) ruff format --check .
+
+fmt: bootstrap
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+lint: bootstrap
+	$(RUN) ruff check .
+
+typecheck: bootstrap
+	$(RUN) mypy
+
+test: bootstrap
+	$(RUN) pytest
+
+markdownlint: bootstrap
+	git ls-files --cached --others --exclude-standard '*.md' \
+		| xargs $(RUN) pymarkdown scan
+
+check-plans: bootstrap
+	$(RUN) python scripts/check_plans.py
+
+demo: bootstrap
+	$(RUN) python -m examples.demo
+
+run: bootstrap
+	HOST=$(HOST) PORT=$(PORT) $(RUN) python -m examples.run
+
+bench: bootstrap
+	$(RUN) python -m bench.inprocess
+
+bench-http: bootstrap
+	$(RUN) python -m bench.http
+
+clean:
+	rm -rf .venv .bin .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Example host services and the demo that drives them."""

@@ -1,0 +1,1 @@
+"""Repository tooling: scripts run by the make gates."""

@@ -1,0 +1,79 @@
+"""Request correlation IDs for Starlette, FastAPI and any ASGI service.
+
+Two lines give every request an ID in its response header and logs::
+
+    app.add_middleware(CorrelationMiddleware)
+    handler.addFilter(CorrelationIdFilter())
+
+Example::
+
+    >>> from starlette_correlate import get_correlation_id
+    >>> get_correlation_id() is None
+    True
+"""
+
+from typing import TYPE_CHECKING
+
+from starlette_correlate.context import correlation_id_var, get_correlation_id
+from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
+from starlette_correlate.errors import correlation_id_from_exception
+from starlette_correlate.extract import from_cookie, from_header, from_query
+from starlette_correlate.fields import bind_fields, bound_fields, fields_var, get_fields
+from starlette_correlate.ids import default_generator, is_safe_id, is_uuid, uuid7
+from starlette_correlate.logs import CorrelationIdFilter, get_logger
+from starlette_correlate.middleware import STATE_KEY, CorrelationMiddleware
+from starlette_correlate.scope import (
+    correlation_scope,
+    run_in_executor,
+    submit_with_context,
+)
+from starlette_correlate.store import ContextStore
+from starlette_correlate.traceparent import TraceParent, parse_traceparent
+from starlette_correlate.trust import TrustedSources
+
+if TYPE_CHECKING:
+    # For type checkers only: at run time __getattr__ imports it on first use.
+    from starlette_correlate.integrations.httpx import (
+        instrument as instrument_httpx,  # noqa: F401
+    )
+
+__all__ = [
+    "DEFAULT_HEADER",
+    "STATE_KEY",
+    "ContextStore",
+    "CorrelationCore",
+    "CorrelationIdFilter",
+    "CorrelationMiddleware",
+    "TraceParent",
+    "TrustedSources",
+    "bind_fields",
+    "bound_fields",
+    "correlation_id_from_exception",
+    "correlation_id_var",
+    "correlation_scope",
+    "default_generator",
+    "fields_var",
+    "from_cookie",
+    "from_header",
+    "from_query",
+    "get_correlation_id",
+    "get_fields",
+    "get_logger",
+    "is_safe_id",
+    "is_uuid",
+    "parse_traceparent",
+    "run_in_executor",
+    "submit_with_context",
+    "uuid7",
+]
+
+
+def __getattr__(name: str) -> object:
+    """Import optional integrations only when first used (they need extras)."""
+    if name == "instrument_httpx":
+        from starlette_correlate.integrations.httpx import (  # noqa: PLC0415
+            instrument,
+        )
+
+        return instrument
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,122 @@
+"""Bound fields: ``user_id``, ``session_id`` or any key, for the rest of a request.
+
+This module owns :data:`fields_var`. Binding never mutates a mapping someone
+may hold: each bind makes a new read-only mapping, so code that read the
+fields before keeps its view (a log record being formatted, a task that
+started earlier). The middleware puts the variable back as it found it when
+the request ends, so fields never cross into another request.
+
+``None``, the default, means "no fields": a request that binds nothing
+allocates nothing for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+
+__all__ = ["bind_fields", "bound_fields", "fields_var", "get_fields"]
+
+fields_var: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "starlette_correlate.fields", default=None
+)
+"""The fields bound in this context, read-only; ``None`` when there are none.
+
+Change it only through :func:`bind_fields`, :func:`bound_fields`,
+:func:`~starlette_correlate.scope.correlation_scope` or the middleware.
+
+Example::
+
+    >>> from starlette_correlate.fields import fields_var
+    >>> fields_var.get() is None
+    True
+"""
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def get_fields() -> Mapping[str, str]:
+    """Return a read-only view of the fields bound in this context.
+
+    Empty outside a request or scope. The view never changes: a later bind
+    makes a new mapping rather than altering this one.
+
+    Example::
+
+        >>> from starlette_correlate.fields import get_fields
+        >>> dict(get_fields())
+        {}
+    """
+    fields = fields_var.get()
+    return _EMPTY if fields is None else fields
+
+
+def merge_fields(
+    base: Mapping[str, str] | None, changes: Mapping[str, object]
+) -> Mapping[str, str] | None:
+    """Return a new read-only mapping: ``base`` updated with ``changes``.
+
+    Values become strings; a ``None`` value removes its key. Returns
+    ``None`` when nothing is left, the variable's "no fields" value.
+
+    Example::
+
+        >>> dict(merge_fields({"a": "1"}, {"b": 2, "a": None}) or {})
+        {'b': '2'}
+    """
+    merged = dict(base) if base else {}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value if isinstance(value, str) else str(value)
+    return MappingProxyType(merged) if merged else None
+
+
+def bind_fields(**fields: object) -> Mapping[str, str]:
+    """Bind ``fields`` for the rest of the current request (or context).
+
+    Values are turned into strings; ``None`` unbinds a key. Returns the new
+    view. Inside a request the fields last until the request ends; outside
+    one they last for the rest of the current context, so prefer
+    :func:`bound_fields` or ``correlation_scope`` there.
+
+    Example::
+
+        >>> import contextvars
+        >>> from starlette_correlate.fields import bind_fields, get_fields
+        >>> def handler():
+        ...     before = get_fields()
+        ...     bind_fields(user_id=42)
+        ...     return dict(before), dict(get_fields())
+        >>> contextvars.copy_context().run(handler)
+        ({}, {'user_id': '42'})
+    """
+    view = merge_fields(fields_var.get(), fields)
+    fields_var.set(view)
+    return _EMPTY if view is None else view
+
+
+@contextmanager
+def bound_fields(**fields: object) -> Iterator[Mapping[str, str]]:
+    """Bind ``fields`` for a ``with`` block, then restore the fields before it.
+
+    Restores on every exit, exceptions included; blocks nest.
+
+    Example::
+
+        >>> from starlette_correlate.fields import bound_fields, get_fields
+        >>> with bound_fields(job="nightly") as view:
+        ...     dict(view)
+        {'job': 'nightly'}
+        >>> dict(get_fields())
+        {}
+    """
+    view = merge_fields(fields_var.get(), fields)
+    token = fields_var.set(view)
+    try:
+        yield _EMPTY if view is None else view
+    finally:
+        fields_var.reset(token)

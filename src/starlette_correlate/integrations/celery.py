@@ -1,0 +1,245 @@
+"""Celery: the correlation ID (and the parent task) travel with every task.
+
+Install with ``pip install starlette-correlate[celery]`` and call
+:func:`connect_signals` once, in the code both the web app and the worker
+import (where the Celery app is made)::
+
+    from celery import Celery
+    from starlette_correlate.integrations.celery import connect_signals
+
+    app = Celery("orders", broker="redis://localhost")
+    connect_signals()
+
+* Publishing (``before_task_publish``): the current correlation ID goes in
+  the message headers; published from inside a task, so does that task's ID,
+  as the parent of the new one.
+* Running (``task_prerun``): the worker sets the ID from the headers (or a
+  new one when the message has none and no ID is current) and the parent
+  ID, keeping the reset tokens in :data:`task_store`; ``task_postrun``,
+  which Celery sends in a ``finally`` whether the task succeeded, failed or
+  asked for a retry, resets them with those tokens. So every log line of
+  the task, its failure and its retry carry the ID, and the next task on
+  the same thread starts clean.
+* Logging: :class:`~starlette_correlate.logs.CorrelationIdFilter` shows the ID;
+  :class:`CeleryParentIdFilter` adds ``celery_parent_id``.
+
+Eager mode (``task_always_eager``, ``task.apply()``) publishes nothing, so no
+header is written: an eager task runs in its caller's context and keeps the
+caller's ID, but names no parent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from contextvars import ContextVar
+
+from starlette_correlate.context import correlation_id_var
+from starlette_correlate.ids import default_generator, is_safe_id
+from starlette_correlate.store import ContextStore
+
+try:
+    from celery import current_task, signals
+except ImportError as exc:  # pragma: no cover - exercised with the package hidden
+    raise ImportError(
+        "starlette_correlate.integrations.celery needs celery: "
+        "pip install 'starlette-correlate[celery]'"
+    ) from exc
+
+__all__ = [
+    "ID_HEADER",
+    "PARENT_HEADER",
+    "CeleryParentIdFilter",
+    "celery_parent_id_var",
+    "connect_signals",
+    "disconnect_signals",
+    "get_celery_parent_id",
+    "task_store",
+]
+
+ID_HEADER = "starlette_correlate_id"
+"""The message header that carries the correlation ID.
+
+Not ``correlation_id``: Celery already uses that name for a message property
+and a field of ``task.request``.
+"""
+
+PARENT_HEADER = "starlette_correlate_parent_id"
+"""The message header that carries the ID of the task that published it."""
+
+celery_parent_id_var: ContextVar[str | None] = ContextVar(
+    "starlette_correlate.celery_parent_id", default=None
+)
+"""The ID of the task that published the running task; ``None`` otherwise.
+
+``None`` outside a task and in a task published from outside any task (from
+a request handler, a script or the beat scheduler).
+
+Example::
+
+    >>> celery_parent_id_var.get() is None
+    True
+"""
+
+task_store = ContextStore()
+"""The reset tokens of the tasks running in this process, one entry per task.
+
+Empty between tasks; tests can check ``len(task_store) == 0``.
+"""
+
+_UID = "starlette_correlate."
+_settings = {"generate_missing": True}
+
+
+def get_celery_parent_id() -> str | None:
+    """Return the ID of the task that published the running one, or ``None``.
+
+    Example::
+
+        >>> get_celery_parent_id() is None
+        True
+    """
+    return celery_parent_id_var.get()
+
+
+def _safe(value: object) -> str | None:
+    return value if isinstance(value, str) and is_safe_id(value) else None
+
+
+def _running_task_id() -> str | None:
+    # ``current_task`` is a proxy: false outside a task, in this thread.
+    if not current_task:
+        return None
+    return _safe(getattr(current_task.request, "id", None))
+
+
+def _on_publish(sender: object = None, headers: object = None, **_: object) -> None:
+    # Protocol 1 messages (Celery 3) carry no headers dict: nothing to do.
+    if not isinstance(headers, dict):
+        return
+    correlation_id = correlation_id_var.get()
+    if correlation_id is not None:
+        # A header the caller passed to apply_async(headers=...) wins.
+        headers.setdefault(ID_HEADER, correlation_id)
+    running = _running_task_id()
+    if running is None:
+        return
+    # A task that retries publishes itself again under its own ID: the new
+    # attempt keeps the parent of the first, not itself.
+    parent = celery_parent_id_var.get() if headers.get("id") == running else running
+    if parent is not None:
+        headers.setdefault(PARENT_HEADER, parent)
+
+
+def _header(request: object, name: str) -> str | None:
+    value = getattr(request, name, None)
+    if value is None:
+        custom = getattr(request, "headers", None)
+        if isinstance(custom, dict):
+            value = custom.get(name)
+    return _safe(value)
+
+
+def _key(task: object) -> Hashable:
+    # The request object of this very run: a retry of the same task ID
+    # running on another thread at the same moment has its own.
+    return id(getattr(task, "request", task))
+
+
+def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> None:
+    if task is None:
+        return
+    request = getattr(task, "request", None)
+    correlation_id = _header(request, ID_HEADER)
+    if correlation_id is None:
+        # An eager task (``apply``, ``task_always_eager``) publishes nothing
+        # and runs in its caller's context: it keeps the caller's ID. In a
+        # worker the context holds none between tasks, postrun saw to that.
+        correlation_id = correlation_id_var.get()
+    if correlation_id is None and _settings["generate_missing"]:
+        correlation_id = default_generator()
+    key = _key(task)
+    if correlation_id is not None:
+        task_store.push(key, correlation_id_var.set(correlation_id))
+    task_store.push(key, celery_parent_id_var.set(_header(request, PARENT_HEADER)))
+
+
+def _on_postrun(task_id: str | None = None, task: object = None, **_: object) -> None:
+    if task is not None:
+        task_store.release(_key(task))
+
+
+def connect_signals(*, generate_missing: bool = True) -> None:
+    """Connect the publish and worker signal handlers; safe to call again.
+
+    Args:
+        generate_missing: give a task published with no correlation ID (from
+            a script, the beat scheduler, another service) a new one, so its
+            log lines still group together.
+
+    Example::
+
+        >>> connect_signals()
+        >>> disconnect_signals()
+    """
+    _settings["generate_missing"] = bool(generate_missing)
+    signals.before_task_publish.connect(
+        _on_publish, weak=False, dispatch_uid=_UID + "publish"
+    )
+    signals.task_prerun.connect(_on_prerun, weak=False, dispatch_uid=_UID + "prerun")
+    signals.task_postrun.connect(_on_postrun, weak=False, dispatch_uid=_UID + "postrun")
+
+
+def disconnect_signals() -> None:
+    """Disconnect what :func:`connect_signals` connected.
+
+    Example::
+
+        >>> disconnect_signals()  # harmless when nothing is connected
+    """
+    signals.before_task_publish.disconnect(dispatch_uid=_UID + "publish")
+    signals.task_prerun.disconnect(dispatch_uid=_UID + "prerun")
+    signals.task_postrun.disconnect(dispatch_uid=_UID + "postrun")
+
+
+class CeleryParentIdFilter(logging.Filter):
+    """Put the parent task's ID on each record as ``record.celery_parent_id``.
+
+    ``placeholder`` (``"-"``) when the running task was not published by a
+    task, and outside tasks. A value set with ``extra=`` is kept; the filter
+    never drops a record. Attach it to handlers, beside
+    :class:`~starlette_correlate.logs.CorrelationIdFilter`.
+
+    Example::
+
+        import logging
+        from starlette_correlate.logs import CorrelationIdFilter
+        from starlette_correlate.integrations.celery import CeleryParentIdFilter
+
+        handler = logging.StreamHandler()
+        handler.addFilter(CorrelationIdFilter())
+        handler.addFilter(CeleryParentIdFilter())
+        handler.setFormatter(logging.Formatter(
+            "request_id=%(request_id)s parent=%(celery_parent_id)s %(message)s"
+        ))
+    """
+
+    def __init__(
+        self, name: str = "", *, field: str = "celery_parent_id", placeholder: str = "-"
+    ) -> None:
+        super().__init__(name)
+        if not field.isidentifier():
+            raise ValueError(
+                f"field: {field!r} is not a valid attribute name; "
+                "use e.g. 'celery_parent_id'"
+            )
+        self.field = field
+        self.placeholder = placeholder
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp ``record`` and let it through."""
+        attributes = record.__dict__
+        if self.field not in attributes:
+            parent = celery_parent_id_var.get()
+            attributes[self.field] = self.placeholder if parent is None else parent
+        return True

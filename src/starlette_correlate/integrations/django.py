@@ -1,0 +1,323 @@
+"""Django middleware: one correlation ID per request, on the split-phase core.
+
+Django's middleware has a request hook and a response hook, which is the
+shape :class:`~starlette_correlate.core.CorrelationCore` was split for:
+``process_request`` runs the request phase (choose, set, keep the token in
+the :class:`~starlette_correlate.store.ContextStore` under the request) and
+``process_response`` runs the response phase (reset with that token). The
+middleware works in sync and async mode, so Django never has to wrap it in
+a thread, and under WSGI and ASGI.
+
+Install ``starlette-correlate[django]``; importing this module without
+Django raises an ``ImportError`` that says so.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from typing import Any, Final, cast
+
+try:
+    # The module, not its lazy ``settings``: tools that inspect this
+    # module's names (doctest) would touch settings before they exist.
+    import django.conf as django_conf
+    from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+    from django.core.exceptions import ImproperlyConfigured
+    from django.http import HttpRequest, StreamingHttpResponse
+    from django.http.response import HttpResponseBase
+    from django.utils.module_loading import import_string
+except ImportError as exc:  # pragma: no cover - exercised with Django blocked
+    raise ImportError(
+        "starlette_correlate.integrations.django needs Django: "
+        "pip install 'starlette-correlate[django]'"
+    ) from exc
+
+from starlette_correlate.core import CorrelationCore
+from starlette_correlate.errors import attach_correlation_id
+from starlette_correlate.fields import fields_var
+from starlette_correlate.store import ContextStore
+
+__all__ = [
+    "OPTIONS",
+    "REQUEST_ATTRIBUTE",
+    "SETTING",
+    "CorrelationMiddleware",
+    "default_store",
+    "request_correlation_id",
+]
+
+SETTING: Final = "STARLETTE_CORRELATE"
+"""The Django setting (a dict) the middleware reads its options from."""
+
+REQUEST_ATTRIBUTE: Final = "correlation_id"
+"""The attribute of ``HttpRequest`` that holds the request's ID."""
+
+OPTIONS: Final = frozenset(
+    {
+        "header_name",
+        "incoming_headers",
+        "validator",
+        "generator",
+        "trusted_sources",
+        "max_length",
+        "store",
+    }
+)
+"""The keys ``STARLETTE_CORRELATE`` accepts: the options of ``CorrelationCore``."""
+
+default_store = ContextStore()
+"""The store every middleware instance uses unless ``store`` is configured.
+
+Keys are request objects, so instances can share it. It is empty between
+requests, which is what a test can assert::
+
+    from starlette_correlate.integrations.django import default_store
+
+    assert len(default_store) == 0
+"""
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+"""What Django hands a middleware factory: the rest of the chain."""
+
+
+def request_correlation_id(request: HttpRequest) -> str | None:
+    """Return the correlation ID the middleware put on ``request``, or ``None``.
+
+    A typed spelling of ``request.correlation_id``, which type checkers do
+    not know about.
+
+    Example::
+
+        from starlette_correlate.integrations.django import request_correlation_id
+
+        def order(request):
+            return JsonResponse({"request_id": request_correlation_id(request)})
+    """
+    value = getattr(request, REQUEST_ATTRIBUTE, None)
+    return value if isinstance(value, str) else None
+
+
+def _options(overrides: Mapping[str, object]) -> dict[str, Any]:
+    configured = getattr(django_conf.settings, SETTING, None)
+    if configured is None:
+        configured = {}
+    if not isinstance(configured, Mapping):
+        raise ImproperlyConfigured(
+            f"{SETTING} must be a dict of options, e.g. "
+            "{'trusted_sources': ['10.0.0.0/8']}; got "
+            f"{type(configured).__name__}"
+        )
+    options = {**configured, **overrides}
+    unknown = sorted(set(options) - OPTIONS)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{SETTING}: unknown option(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(OPTIONS))}"
+        )
+    for name in ("validator", "generator"):
+        value = options.get(name)
+        if isinstance(value, str):
+            try:
+                options[name] = import_string(value)
+            except ImportError as exc:
+                raise ImproperlyConfigured(
+                    f"{SETTING}: {name} {value!r} cannot be imported: {exc}"
+                ) from exc
+    options.setdefault("store", default_store)
+    return options
+
+
+class _ReleasingIterator:
+    """A streaming body that runs the response phase when Django closes it.
+
+    Django calls the ``close`` of a streaming body when it closes the
+    response, right before it sends ``request_finished``; that is where a
+    streamed request ends.
+    """
+
+    def __init__(self, body: Iterable[object], release: Callable[[], object]) -> None:
+        self._body = iter(body)
+        self._release = release
+
+    def __iter__(self) -> Iterator[object]:
+        return self
+
+    def __next__(self) -> object:
+        return next(self._body)
+
+    def close(self) -> None:
+        self._release()
+
+
+class _ReleasingAsyncIterator:
+    """The async twin of :class:`_ReleasingIterator`; ``close`` stays sync."""
+
+    def __init__(
+        self, body: AsyncIterable[object], release: Callable[[], object]
+    ) -> None:
+        self._body = aiter(body)
+        self._release = release
+
+    def __aiter__(self) -> AsyncIterator[object]:
+        return self
+
+    async def __anext__(self) -> object:
+        return await anext(self._body)
+
+    def close(self) -> None:
+        self._release()
+
+
+class CorrelationMiddleware:
+    """Give every Django request a correlation ID for its whole life.
+
+    ``process_request`` chooses the ID (a safe, valid incoming header from a
+    trusted ``REMOTE_ADDR``, else a new UUIDv7), sets it, keeps the reset
+    token in the store under the request and puts the ID on
+    ``request.correlation_id``. ``process_response`` adds the response
+    header (never replacing one the view set) and resets the ID; for a
+    streaming response it waits until Django closes the response, so the
+    body streams with the ID set. The response phase runs on every way out,
+    including cancellation.
+
+    Options come from the ``STARLETTE_CORRELATE`` setting, a dict with the
+    keyword options of :class:`~starlette_correlate.core.CorrelationCore`
+    (``validator`` and ``generator`` may be dotted paths); keyword arguments
+    to the constructor win over it. Bad options raise
+    ``ImproperlyConfigured`` when Django loads the middleware.
+
+    Example::
+
+        MIDDLEWARE = [
+            "starlette_correlate.integrations.django.CorrelationMiddleware",
+            # ... the rest of your middleware
+        ]
+        STARLETTE_CORRELATE = {"trusted_sources": ["10.0.0.0/8"]}
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse, **options: object) -> None:
+        self.get_response = get_response
+        try:
+            self.core = CorrelationCore(**_options(options))
+        except (TypeError, ValueError) as exc:
+            raise ImproperlyConfigured(f"{SETTING}: {exc}") from exc
+        self._meta_keys = tuple(
+            "HTTP_" + name.upper().replace("-", "_")
+            for name in self.core.incoming_headers
+        )
+        self._is_async = iscoroutinefunction(get_response)
+        if self._is_async:
+            markcoroutinefunction(self)
+
+    @property
+    def store(self) -> ContextStore:
+        """The context store holding the reset tokens of requests in flight."""
+        return self.core.store
+
+    def __call__(
+        self, request: HttpRequest
+    ) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        """Run the rest of the chain with the request's ID set."""
+        if self._is_async:
+            return self._acall(request)
+        self.process_request(request)
+        try:
+            # In sync mode Django hands us a sync get_response.
+            response = cast(HttpResponseBase, self.get_response(request))
+        except BaseException as exc:
+            self._abort(request, exc)
+            raise
+        return self.process_response(request, response)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        self.process_request(request)
+        try:
+            response = self.get_response(request)
+            if not isinstance(response, HttpResponseBase):
+                response = await response
+        except BaseException as exc:
+            # CancelledError included: Django cancels the request's task when
+            # the client disconnects, and the token must still be reset.
+            self._abort(request, exc)
+            raise
+        return self.process_response(request, response)
+
+    def incoming_id(self, request: HttpRequest) -> str | None:
+        """Return the raw incoming ID of ``request``: the first header present."""
+        meta = request.META
+        for key in self._meta_keys:
+            value = meta.get(key)
+            if value is not None:
+                return str(value)
+        return None
+
+    def process_request(self, request: HttpRequest) -> None:
+        """Choose and set the request's ID; keep its token under the request."""
+        client = request.META.get("REMOTE_ADDR")
+        correlation_id = self.core.request_phase(
+            request,
+            self.incoming_id(request),
+            client if isinstance(client, str) else None,
+        )
+        # Fields a view binds must end with the request: a WSGI server reuses
+        # its threads, and their contexts, for the next request. Setting the
+        # variable to its own value yields a token the response phase resets.
+        self.core.store.push(request, fields_var.set(fields_var.get()))
+        setattr(request, REQUEST_ATTRIBUTE, correlation_id)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """Let the exception carry the ID, for log lines after the request.
+
+        Returns ``None``: Django goes on to build its 500 response, which
+        passes through :meth:`process_response` and gets the header.
+        """
+        correlation_id = request_correlation_id(request)
+        if correlation_id is not None:
+            attach_correlation_id(exception, correlation_id)
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        """Add the response header and reset the ID (a streamed one on close)."""
+        correlation_id = request_correlation_id(request)
+        if correlation_id is None:
+            return response
+        header = self.core.header_name
+        if header not in response:
+            response[header] = correlation_id
+        if isinstance(response, StreamingHttpResponse):
+
+            def release() -> bool:
+                return self.core.response_phase(request)
+
+            body = response.streaming_content
+            response.streaming_content = (
+                _ReleasingAsyncIterator(body, release)
+                if isinstance(body, AsyncIterable)
+                else _ReleasingIterator(body, release)
+            )
+            # A streaming response dropped without being closed (a middleware
+            # above ours replaced it, a test never read it) must not keep its
+            # entry: release when it is collected, a no-op after a close.
+            weakref.finalize(response, release)
+        else:
+            self.core.response_phase(request)
+        return response
+
+    def _abort(self, request: HttpRequest, exc: BaseException) -> None:
+        correlation_id = request_correlation_id(request)
+        if correlation_id is not None:
+            attach_correlation_id(exc, correlation_id)
+        self.core.response_phase(request)

@@ -1,0 +1,22 @@
+"""Logging: the correlation ID on every record, whatever emits it.
+
+:class:`CorrelationIdFilter` stamps records; :class:`KeyValueFormatter` and
+:class:`JsonFormatter` write them as one escaped line each;
+:class:`AccessLogMiddleware` (``CorrelationMiddleware(access_log=True)``)
+writes one line per request on the ``starlette_correlate.access`` logger.
+The structlog processor lives in
+:mod:`starlette_correlate.logs.structlog_processor` (optional extra).
+"""
+
+from starlette_correlate.logs.access import ACCESS_LOGGER, AccessLogMiddleware
+from starlette_correlate.logs.filter import CorrelationIdFilter, get_logger
+from starlette_correlate.logs.formatters import JsonFormatter, KeyValueFormatter
+
+__all__ = [
+    "ACCESS_LOGGER",
+    "AccessLogMiddleware",
+    "CorrelationIdFilter",
+    "JsonFormatter",
+    "KeyValueFormatter",
+    "get_logger",
+]

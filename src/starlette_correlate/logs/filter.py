@@ -1,0 +1,117 @@
+"""The stdlib logging filter that stamps the correlation ID on every record.
+
+Attach it to **handlers**, not loggers: a filter on a logger runs only for
+records logged through that very logger, never for records propagated from
+its children, so ``logging.getLogger("app").addFilter(...)`` misses
+``app.db``; a handler sees them all.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette_correlate.context import correlation_id_var
+from starlette_correlate.errors import correlation_id_from_exception
+from starlette_correlate.fields import fields_var
+
+__all__ = ["CorrelationIdFilter", "get_logger"]
+
+_RECORD_ATTRIBUTES = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
+) | frozenset({"message", "asctime", "taskName"})
+
+
+class CorrelationIdFilter(logging.Filter):
+    """Put the current correlation ID on each record as ``record.request_id``.
+
+    Outside a request the attribute is ``placeholder`` (``"-"``), so format
+    strings never fail. The fields bound for the request (``user_id`` and
+    so on) become attributes too. A value the caller set with ``extra=`` is
+    kept, for the ID and for every field; a field named like a standard
+    record attribute or method is never written. A record whose exception
+    left a request after that request's context was gone (the server's own
+    "Exception in ASGI application" line) gets the ID the exception
+    carries. The filter never drops a record.
+
+    Example::
+
+        import logging
+        from starlette_correlate.logs import CorrelationIdFilter
+
+        handler = logging.StreamHandler()
+        handler.addFilter(CorrelationIdFilter())
+        handler.setFormatter(logging.Formatter("%(request_id)s %(message)s"))
+    """
+
+    def __init__(
+        self, name: str = "", *, field: str = "request_id", placeholder: str = "-"
+    ) -> None:
+        super().__init__(name)
+        if not field.isidentifier():
+            raise ValueError(
+                f"field: {field!r} is not a valid attribute name; use e.g. 'request_id'"
+            )
+        if hasattr(logging.LogRecord, field) or field in _RECORD_ATTRIBUTES:
+            raise ValueError(
+                f"field: {field!r} is a standard LogRecord attribute; pick another "
+                "name, e.g. 'request_id'"
+            )
+        self.field = field
+        self.placeholder = placeholder
+        self._default_field = field == "request_id"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp ``record`` and let it through."""
+        # hasattr, not record.__dict__: reading __dict__ turns CPython's
+        # compact per-instance attribute storage into a real dict, which
+        # costs more than everything else here (the formatter pays it later
+        # anyway, but a filter should not pay it twice for nothing).
+        if self._default_field:
+            if not hasattr(record, "request_id"):
+                correlation_id = correlation_id_var.get()
+                record.request_id = (
+                    self._fallback_id(record)
+                    if correlation_id is None
+                    else correlation_id
+                )
+        elif not hasattr(record, self.field):
+            correlation_id = correlation_id_var.get()
+            setattr(
+                record,
+                self.field,
+                self._fallback_id(record) if correlation_id is None else correlation_id,
+            )
+        fields = fields_var.get()
+        if fields is not None:
+            for key, value in fields.items():
+                # hasattr also refuses names of LogRecord methods and
+                # standard attributes, which a field must never shadow.
+                if not hasattr(record, key):
+                    setattr(record, key, value)
+        return True
+
+    def _fallback_id(self, record: logging.LogRecord) -> str:
+        exc_info = record.exc_info
+        if isinstance(exc_info, tuple):
+            correlation_id = correlation_id_from_exception(exc_info[1])
+            if correlation_id is not None:
+                return correlation_id
+        return self.placeholder
+
+
+def get_logger(name: str) -> logging.Logger:
+    """Return ``logging.getLogger(name)`` with a correlation filter attached.
+
+    A convenience for code that configures nothing else; the filter on your
+    handlers is enough for plain ``logging.getLogger`` users.
+
+    Example::
+
+        >>> logger = get_logger("my_service.orders")
+        >>> any(isinstance(f, CorrelationIdFilter) for f in logger.filters)
+        True
+    """
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, CorrelationIdFilter) for f in logger.filters):
+        logger.addFilter(CorrelationIdFilter())
+    return logger

@@ -1,0 +1,234 @@
+"""The pure ASGI middleware: one correlation ID per HTTP request or WebSocket.
+
+Pure ASGI on purpose: ``BaseHTTPMiddleware`` runs the endpoint in another
+task, so a context variable set there never travels back, and it resets
+before a streaming body is sent. Here the app runs inside our ``await``, so
+the ID is set for every line of the endpoint, its streaming body, its
+background tasks and our own error path, and reset on every way out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
+from starlette_correlate.errors import (
+    ErrorResponseFactory,
+    attach_correlation_id,
+    build_error_response,
+    default_error_response,
+)
+from starlette_correlate.extract import (
+    DEFAULT_RESOLVER_TIMEOUT,
+    Extractor,
+    RequestEnricher,
+    Resolver,
+)
+from starlette_correlate.fields import fields_var
+from starlette_correlate.ids import DEFAULT_MAX_LENGTH, IdGenerator, IdValidator
+from starlette_correlate.logs.access import AccessLogMiddleware
+from starlette_correlate.store import ContextStore
+
+__all__ = ["STATE_KEY", "CorrelationMiddleware"]
+
+STATE_KEY = "correlation_id"
+"""The name of the ID on ``request.state`` (and in ``scope["state"]``)."""
+
+_CORRELATED = frozenset({"http", "websocket"})
+_STARTS = frozenset({"http.response.start", "websocket.accept"})
+
+
+class CorrelationMiddleware:
+    """Give every request and WebSocket a correlation ID for its whole life.
+
+    The ID comes from a safe, valid incoming header of a trusted client, or
+    is generated. It is set in :data:`~starlette_correlate.correlation_id_var`
+    while the app runs, on ``request.state.correlation_id``, and in the
+    response (or ``websocket.accept``) headers; it is reset when the request
+    ends, however it ends. An unhandled exception is answered with a 500
+    that carries the ID, then re-raised for the server to log.
+
+    All keyword options are those of
+    :class:`~starlette_correlate.core.CorrelationCore`, plus
+    ``error_response``, a function ``(request, exc, correlation_id)`` that
+    returns (or awaits to) the 500 response, and ``access_log``: when
+    true, one line per HTTP request on the ``starlette_correlate.access``
+    logger (see :mod:`starlette_correlate.logs.access`).
+
+    Context options (see :mod:`starlette_correlate.extract`): ``extractors``
+    (field name to ``from_header(...)``, ``from_query(...)``,
+    ``from_cookie(...)`` or your function), ``resolver`` (async, derives
+    more fields) with ``resolver_timeout`` seconds, ``trace_context`` (bind
+    the W3C ``traceparent``'s ``trace_id`` and forward the header on httpx
+    calls) and ``adopt_trace_id`` (use the trace ID as the correlation ID
+    when the request brings none). Off by default, and free when off.
+
+    Example::
+
+        from starlette.applications import Starlette
+        from starlette_correlate import CorrelationMiddleware
+
+        app = Starlette()
+        app.add_middleware(CorrelationMiddleware)
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        header_name: str = DEFAULT_HEADER,
+        incoming_headers: Sequence[str] | None = None,
+        validator: IdValidator | None = None,
+        generator: IdGenerator | None = None,
+        trusted_sources: Iterable[str] | None = None,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        store: ContextStore | None = None,
+        error_response: ErrorResponseFactory | None = None,
+        access_log: bool = False,
+        extractors: Mapping[str, Extractor] | None = None,
+        resolver: Resolver | None = None,
+        resolver_timeout: float = DEFAULT_RESOLVER_TIMEOUT,
+        trace_context: bool = False,
+        adopt_trace_id: bool = False,
+    ) -> None:
+        self.app = app
+        if access_log:
+            # Inside our context, so its line carries the ID; absent when off.
+            self.app = AccessLogMiddleware(app)
+        self.core = CorrelationCore(
+            header_name=header_name,
+            incoming_headers=incoming_headers,
+            validator=validator,
+            generator=generator,
+            trusted_sources=trusted_sources,
+            max_length=max_length,
+            store=store,
+        )
+        if error_response is not None and not callable(error_response):
+            raise TypeError(
+                f"error_response: {error_response!r} is not callable; pass a "
+                "function (request, exc, correlation_id) -> Response"
+            )
+        self.error_response: ErrorResponseFactory = (
+            error_response or default_error_response
+        )
+        self._response_header = self.core.header_name.lower().encode("latin-1")
+        self._incoming = tuple(
+            name.lower().encode("latin-1") for name in self.core.incoming_headers
+        )
+        self._enricher = RequestEnricher.create(
+            extractors=extractors,
+            resolver=resolver,
+            resolver_timeout=resolver_timeout,
+            trace_context=trace_context,
+            adopt_trace_id=adopt_trace_id,
+            max_length=max_length,
+        )
+
+    @property
+    def store(self) -> ContextStore:
+        """The context store holding the reset tokens of requests in flight."""
+        return self.core.store
+
+    def incoming_id(self, scope: Scope) -> str | None:
+        """Return the raw incoming ID of ``scope``, or ``None``.
+
+        The first listed header present wins. A header sent more than once
+        counts as absent: which copy is right cannot be told. Names are
+        matched lowercased, as ASGI servers deliver them (Starlette's own
+        ``Headers`` relies on the same).
+        """
+        wanted = self._incoming
+        if len(wanted) == 1:
+            target = wanted[0]
+            found: bytes | None = None
+            for name, value in scope["headers"]:
+                if name == target:
+                    if found is not None:
+                        return None
+                    found = value
+            return None if found is None else found.decode("latin-1")
+        values: dict[bytes, bytes | None] = {}
+        for name, value in scope["headers"]:
+            if name in wanted:
+                values[name] = None if name in values else value
+        for name in wanted:
+            if name in values:
+                chosen = values[name]
+                return None if chosen is None else chosen.decode("latin-1")
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app with the request's correlation ID set."""
+        scope_type = scope["type"]
+        if scope_type not in _CORRELATED:
+            await self.app(scope, receive, send)
+            return
+
+        response_header = self._response_header
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if not started and message["type"] in _STARTS:
+                started = True
+                headers = message.get("headers") or ()
+                # A loop, not all(<generator>): no generator per response.
+                for name, _ in headers:
+                    if name.lower() == response_header:
+                        break
+                else:
+                    message["headers"] = [*headers, header]
+            await send(message)
+
+        core = self.core
+        # Fields bound by the app are undone by restoring this snapshot (see
+        # D-context-1 in docs/design.md): two reads, nothing allocated.
+        fields_before = fields_var.get()
+        incoming = self.incoming_id(scope)
+        enricher = self._enricher
+        if enricher is not None:
+            trace = enricher.trace_of(scope)
+            incoming = enricher.adopted(incoming, trace)
+        host = None
+        if core.trusted_sources is not None:  # the client matters only then
+            client = scope.get("client")
+            host = client[0] if client else None
+        # The send wrapper is unique to this request: it is the store's key.
+        correlation_id = core.request_phase(send_with_id, incoming, host)
+        header = (response_header, correlation_id.encode("latin-1"))
+        scope.setdefault("state", {})[STATE_KEY] = correlation_id
+        try:
+            if enricher is not None:
+                await enricher.enter(scope, trace, core.store, send_with_id)
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            attach_correlation_id(exc, correlation_id)
+            if not started and scope_type == "http":
+                await self._answer_error(scope, receive, send_with_id, exc)
+            raise
+        finally:
+            core.response_phase(send_with_id)
+            if fields_var.get() is not fields_before:
+                fields_var.set(fields_before)
+
+    async def _answer_error(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception
+    ) -> None:
+        request = Request(scope, receive)
+        correlation_id: str = scope["state"][STATE_KEY]
+        response = await build_error_response(
+            self.error_response, request, exc, correlation_id
+        )
+        # We re-raise after this response, and servers close a connection
+        # whose app raised (uvicorn does): say so, or a keep-alive client
+        # sends its next request into a socket about to be reset.
+        response.headers["connection"] = "close"
+        # If the client is gone the 500 cannot be sent; the re-raise still
+        # reports the original exception, which is what matters.
+        with contextlib.suppress(Exception):
+            await response(scope, receive, send)

@@ -1,0 +1,100 @@
+"""Steps for features/logs_uvicorn.feature: a real uvicorn process's output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from tests.support.logparse import parse_kv
+from tests.support.servers import ServerProcess, serve_in_subprocess
+
+scenarios("logs_uvicorn.feature")
+
+
+@dataclass
+class World:
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    server: ServerProcess | None = None
+    ids: dict[str, str] = field(default_factory=dict)
+    # The parsed lines of each format the server wrote: "kv", "json" or both.
+    formats: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+
+    def parse(self, output: str) -> None:
+        # Every line the server printed must be one whole record.
+        for line in output.splitlines():
+            if line.startswith("{"):
+                self.formats.setdefault("json", []).append(json.loads(line))
+            elif line:
+                self.formats.setdefault("kv", []).append(dict(parse_kv(line)))
+
+    def by(self, logger: str, needle: str) -> list[list[dict[str, object]]]:
+        """Return, per format, the lines of ``logger`` whose message has ``needle``."""
+        assert self.formats
+        return [
+            [
+                line
+                for line in lines
+                if line["logger"] == logger and needle in str(line["message"])
+            ]
+            for lines in self.formats.values()
+        ]
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    world = World()
+    with world.stack:
+        yield world
+
+
+@given(parsers.parse('uvicorn serving the example service with "{config}"'))
+def uvicorn_serving(world: World, config: str) -> None:
+    world.server = world.stack.enter_context(
+        serve_in_subprocess("examples.service:app", extra_args=["--log-config", config])
+    )
+
+
+@when(parsers.parse('a client calls "{first}" and then "{second}"'))
+def client_calls(world: World, first: str, second: str) -> None:
+    assert world.server is not None
+    with httpx.Client(base_url=world.server.url) as client:
+        for path, status in ((first, 200), (second, 500)):
+            response = client.get(path)
+            assert response.status_code == status
+            world.ids[path] = response.headers["x-request-id"]
+    world.parse(world.server.stop())
+
+
+@then(
+    parsers.parse('uvicorn\'s access line for "{path}" carries the ID of its response')
+)
+def access_line(world: World, path: str) -> None:
+    for lines in world.by("uvicorn.access", f'"GET {path} HTTP/1.1"'):
+        (line,) = lines
+        assert line["request_id"] == world.ids[path]
+
+
+@then('the "Exception in ASGI application" line carries the ID of the 500 response')
+def error_line(world: World) -> None:
+    for lines in world.by("uvicorn.error", "Exception in ASGI application"):
+        (line,) = lines
+        assert line["request_id"] == world.ids["/fail"]
+        assert line["level"] == "ERROR"
+        assert str(line["exc_info"]).startswith("Traceback (most recent call last):")
+
+
+@then("the traceback was logged exactly once")
+def traceback_once(world: World) -> None:
+    for lines in world.formats.values():
+        with_traceback = [
+            line for line in lines if "Traceback" in str(line.get("exc_info", ""))
+        ]
+        assert len(with_traceback) == 1
+        everything = "\n".join(json.dumps(line) for line in lines)
+        assert everything.count("RuntimeError: something broke in /fail") == 1

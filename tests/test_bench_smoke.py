@@ -1,0 +1,116 @@
+"""The benchmarks run and report every variant; timings are never asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench import attribution, growth, http, inprocess, memory
+
+MIDDLEWARE_VARIANTS = [
+    "bare",
+    "pass-through",
+    "floor",
+    "starlette-correlate",
+    "asgi-correlation-id",
+    "starlette-context (pure ASGI)",
+    "starlette-context (BaseHTTPMiddleware)",
+]
+FILTERS = ["minimal", "starlette-correlate", "asgi-correlation-id"]
+
+
+def test_quick_run_prints_and_writes_every_variant_and_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+
+    assert inprocess.main(["--quick", "--json", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    for name in [*MIDDLEWARE_VARIANTS, *FILTERS]:
+        assert name in printed
+    assert "µs/request" in printed
+    assert "x floor" in printed
+    report = json.loads(out.read_text())
+    assert set(report["middleware"]) == {"no incoming ID", "valid incoming ID"}
+    for rows in report["middleware"].values():
+        assert [row["name"] for row in rows] == MIDDLEWARE_VARIANTS
+        for row in rows:
+            assert row["us_per_request"] > 0
+            assert isinstance(row["overhead_us"], float)
+        bare = rows[0]
+        assert bare["overhead_us"] == 0.0
+        floor = rows[2]
+        assert floor["ratio_to_floor"] == 1.0
+    assert [row["name"] for row in report["filter"]] == FILTERS
+    assert report["filter"][0]["ratio_to_minimal"] == 1.0
+    assert report["memory"]["store_after"] == 0
+    assert report["settings"]["quick"] is True
+    assert set(report["targets"]) == {
+        "overhead, no incoming ID",
+        "overhead, valid incoming ID",
+        "filter",
+    }
+
+
+def test_memory_run_mixes_outcomes_and_leaves_the_store_empty() -> None:
+    result = memory.run(requests=3000, warmup=500)
+
+    assert result["store_after"] == 0
+    assert result["requests"] == 3000
+    outcomes = result["outcomes"]
+    assert outcomes["ok"] > 0
+    assert outcomes["error"] > 0
+    assert outcomes["disconnect"] > 0
+    assert sum(outcomes.values()) == 3000
+    assert isinstance(result["traced_delta_bytes"], int)
+
+
+def test_every_middleware_variant_answers_with_the_expected_header() -> None:
+    # The benchmark refuses to time a variant that does not do the job.
+    for name in MIDDLEWARE_VARIANTS:
+        inprocess.check_variant(name)
+
+
+def test_growth_run_reports_each_header_count() -> None:
+    rows = growth.header_growth(counts=(0, 8), rounds=2, requests=50)
+
+    # The filler headers, then the incoming ID.
+    assert [row["headers"] for row in rows] == [1, 9]
+    assert all(isinstance(row["ours_overhead_us"], float) for row in rows)
+
+
+def test_field_growth_reports_each_field_count() -> None:
+    rows = growth.field_growth(counts=(0, 2), rounds=1, requests=20, records=100)
+
+    assert [row["fields"] for row in rows] == [0, 2]
+    assert rows[0]["request_over_none_us"] == 0.0
+
+
+@pytest.mark.server
+def test_http_run_loads_real_servers_and_reports_the_ratio() -> None:
+    report = http.run(
+        ["bare", "starlette-correlate"], duration=1.0, slice_seconds=0.5, connections=2
+    )
+
+    rows = {row["name"]: row for row in report["rows"]}
+    assert set(rows) == {"bare", "starlette-correlate"}
+    assert rows["bare"]["has_id_header"] is False
+    assert rows["starlette-correlate"]["has_id_header"] is True
+    assert rows["bare"]["ratio_to_bare"] == 1.0
+    assert all(row["responses"] > 0 for row in rows.values())
+
+
+def test_attribution_reports_every_step_in_both_cases() -> None:
+    report = attribution.measure(rounds=1, requests=20)
+
+    for rows in report.values():
+        assert [row["step"] for row in rows] == attribution.STEPS
+        assert rows[0]["step_us"] == rows[0]["overhead_us"]
+
+
+def test_filter_attribution_reports_every_step() -> None:
+    rows = attribution.measure_filter(rounds=1, records=100)
+
+    assert [row["step"] for row in rows] == attribution.FILTER_STEPS

@@ -1,0 +1,109 @@
+"""Bad configuration fails at construction with an error that says what to fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from starlette_correlate import CorrelationCore, CorrelationMiddleware, TrustedSources
+from starlette_correlate.middleware import STATE_KEY
+
+
+async def app(scope: Any, receive: Any, send: Any) -> None:
+    """Do nothing: the tests only construct the middleware."""
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (
+            {"header_name": "X Request ID"},
+            ValueError,
+            "header_name: 'X Request ID' is not a valid",
+        ),
+        ({"header_name": ""}, ValueError, "header_name"),
+        ({"header_name": "X-Req\r\n"}, ValueError, "header_name"),
+        (
+            {"incoming_headers": []},
+            ValueError,
+            "incoming_headers: give a non-empty list",
+        ),
+        ({"incoming_headers": "X-Request-ID"}, ValueError, "incoming_headers"),
+        (
+            {"incoming_headers": ["ok", "bad name"]},
+            ValueError,
+            "incoming_headers: 'bad name'",
+        ),
+        ({"validator": "uuid"}, TypeError, "validator: 'uuid' is not callable"),
+        ({"generator": 42}, TypeError, "generator: 42 is not callable"),
+        ({"generator": lambda: "a b"}, ValueError, "generator: it returned 'a b'"),
+        ({"generator": lambda: "x\r\nSet-Cookie: a=1"}, ValueError, "not a safe ID"),
+        ({"generator": lambda: None}, ValueError, "generator: it returned None"),
+        (
+            {"trusted_sources": ["10.0.0.0/33"]},
+            ValueError,
+            "trusted_sources: '10.0.0.0/33'",
+        ),
+        (
+            {"trusted_sources": ["not-an-ip"]},
+            ValueError,
+            "is not an IP address or CIDR",
+        ),
+        ({"trusted_sources": "10.0.0.0/8"}, TypeError, "give a list of addresses"),
+        ({"trusted_sources": []}, ValueError, "the list is empty"),
+        ({"max_length": 0}, ValueError, "max_length: 0 must be a whole number"),
+        ({"max_length": True}, ValueError, "max_length"),
+    ],
+)
+def test_bad_options_fail_with_a_clear_message(
+    options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=None) as caught:
+        CorrelationMiddleware(app, **options)
+    assert message in str(caught.value)
+
+
+def test_a_non_callable_error_response_is_refused() -> None:
+    with pytest.raises(TypeError, match="error_response"):
+        CorrelationMiddleware(app, error_response="oops")  # type: ignore[arg-type]
+
+
+def test_a_validator_that_raises_refuses_the_id() -> None:
+    def broken(value: str) -> bool:
+        raise RuntimeError("validator bug")
+
+    core = CorrelationCore(validator=broken)
+    assert core.choose_id("abc") != "abc"
+
+
+def test_a_validator_must_say_true_to_accept() -> None:
+    core = CorrelationCore(validator=lambda value: "yes")  # type: ignore[arg-type,return-value]
+    assert core.choose_id("abc") != "abc"
+
+
+def test_ordered_incoming_headers_prefer_the_first_present() -> None:
+    middleware = CorrelationMiddleware(
+        app, incoming_headers=["X-Request-ID", "X-Correlation-ID"]
+    )
+    both = {"headers": [(b"x-correlation-id", b"second"), (b"x-request-id", b"first")]}
+    assert middleware.incoming_id(both) == "first"
+    only_second = {"headers": [(b"x-correlation-id", b"second")]}
+    assert middleware.incoming_id(only_second) == "second"
+    assert middleware.incoming_id({"headers": []}) is None
+
+
+def test_trusted_sources_match_ipv4_ipv6_and_refuse_garbage() -> None:
+    trusted = TrustedSources(["10.0.0.0/8", "2001:db8::/32", "127.0.0.1"])
+    assert "10.255.0.1" in trusted
+    assert "2001:db8::7" in trusted
+    assert "127.0.0.1" in trusted
+    assert "127.0.0.2" not in trusted
+    assert "unix-socket" not in trusted
+    assert None not in trusted
+    assert "10.255.0.1" in trusted  # the cached verdict is the same
+    assert "10.0.0.0/8" in repr(trusted)
+
+
+def test_the_state_key_is_documented_name() -> None:
+    assert STATE_KEY == "correlation_id"

@@ -1,0 +1,309 @@
+"""Unit tests of the Django middleware: options, hooks, modes and edge paths."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import importlib
+import io
+import logging
+import logging.config
+import sys
+import types
+from collections.abc import Awaitable
+
+import pytest
+
+pytest.importorskip("django", reason="needs Django: starlette-correlate[django]")
+
+from asgiref.sync import iscoroutinefunction
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.test import AsyncClient, Client, RequestFactory, override_settings
+
+from starlette_correlate import (
+    ContextStore,
+    bind_fields,
+    correlation_id_from_exception,
+    get_correlation_id,
+    get_fields,
+    uuid7,
+)
+from starlette_correlate.integrations.django import (
+    CorrelationMiddleware,
+    default_store,
+    request_correlation_id,
+)
+from tests.support import django_site
+from tests.support.guide import recipe
+
+django_site.configure()
+
+factory = RequestFactory()
+
+
+def ok(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(get_correlation_id() or "")
+
+
+def test_importing_without_django_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "starlette_correlate.integrations.django")
+    monkeypatch.setitem(sys.modules, "django", None)
+    with pytest.raises(ImportError, match=r"starlette-correlate\[django\]"):
+        importlib.import_module("starlette_correlate.integrations.django")
+
+
+def test_the_core_does_not_import_django() -> None:
+    import subprocess  # noqa: PLC0415 - only this test starts a child
+
+    code = (
+        "import sys, starlette_correlate, starlette_correlate.integrations;"
+        "print('django' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"header_nam": "X-Id"}, r"unknown option\(s\) 'header_nam'"),
+        (["trusted_sources"], "must be a dict"),
+        ({"trusted_sources": ["10.0.0.0/33"]}, "not an IP address or CIDR range"),
+        ({"header_name": "X Request"}, "not a valid HTTP header name"),
+        ({"validator": "no.such.module.check"}, "cannot be imported"),
+        ({"generator": "builtins.print"}, "not a safe ID"),
+    ],
+)
+def test_bad_settings_fail_when_django_loads_the_middleware(
+    setting: object, message: str
+) -> None:
+    with (
+        override_settings(STARLETTE_CORRELATE=setting),
+        pytest.raises(ImproperlyConfigured, match=message),
+    ):
+        CorrelationMiddleware(ok)
+
+
+def test_dotted_paths_and_keyword_arguments_configure_it() -> None:
+    with override_settings(
+        STARLETTE_CORRELATE={
+            "validator": "starlette_correlate.is_uuid",
+            "header_name": "X-From-Settings",
+        }
+    ):
+        middleware = CorrelationMiddleware(ok, header_name="X-Correlation-ID")
+    assert middleware.core.header_name == "X-Correlation-ID"
+    assert middleware.core.accepts("not-a-uuid") is False
+    assert middleware.store is default_store
+
+
+def test_incoming_headers_are_read_in_order() -> None:
+    middleware = CorrelationMiddleware(
+        ok, incoming_headers=["X-Request-ID", "X-Correlation-ID"], store=ContextStore()
+    )
+    both = factory.get(
+        "/", headers={"X-Correlation-ID": "second", "X-Request-ID": "first"}
+    )
+    only_second = factory.get("/", headers={"X-Correlation-ID": "second"})
+    assert middleware.incoming_id(both) == "first"
+    assert middleware.incoming_id(only_second) == "second"
+    assert middleware.incoming_id(factory.get("/")) is None
+
+
+def test_a_header_the_view_set_is_kept() -> None:
+    def own_header(request: HttpRequest) -> HttpResponse:
+        response = HttpResponse("mine")
+        response["X-Request-ID"] = "set-by-view"
+        return response
+
+    store = ContextStore()
+    response = CorrelationMiddleware(own_header, store=store)(
+        factory.get("/", headers={"X-Request-ID": "incoming"})
+    )
+    assert isinstance(response, HttpResponseBase)
+    assert response["X-Request-ID"] == "set-by-view"
+    assert len(store) == 0
+
+
+def test_fields_bound_in_a_view_end_with_the_request() -> None:
+    seen: list[dict[str, str]] = []
+
+    def binding_view(request: HttpRequest) -> HttpResponse:
+        bind_fields(user_id="u-1")
+        seen.append(dict(get_fields()))
+        return HttpResponse("bound")
+
+    store = ContextStore()
+    middleware = CorrelationMiddleware(binding_view, store=store)
+    # The WSGI path runs in this very thread and context, as a reused
+    # server thread would: a field left behind would show here.
+    middleware(factory.get("/"))
+    assert seen == [{"user_id": "u-1"}]
+    assert dict(get_fields()) == {}
+    assert get_correlation_id() is None
+    assert len(store) == 0
+
+
+def test_a_response_hook_without_a_request_hook_changes_nothing() -> None:
+    store = ContextStore()
+    middleware = CorrelationMiddleware(ok, store=store)
+    response = HttpResponse("untouched")
+    assert middleware.process_response(factory.get("/"), response) is response
+    assert "X-Request-ID" not in response
+    assert len(store) == 0
+
+
+def test_hooks_in_different_contexts_neither_raise_nor_pollute() -> None:
+    store = ContextStore()
+    middleware = CorrelationMiddleware(ok, store=store)
+    request = factory.get("/", headers={"X-Request-ID": "hop-1"})
+    request_context = contextvars.copy_context()
+    request_context.run(middleware.process_request, request)
+    response_context = request_context.copy()  # e.g. asgiref copying it to a thread
+    response = response_context.run(
+        middleware.process_response, request, HttpResponse()
+    )
+    assert response["X-Request-ID"] == "hop-1"
+    assert response_context.run(get_correlation_id) is None
+    assert get_correlation_id() is None
+    assert len(store) == 0
+
+
+def test_sync_and_async_mode_follow_get_response() -> None:
+    async def async_ok(request: HttpRequest) -> HttpResponse:
+        return ok(request)
+
+    assert not iscoroutinefunction(CorrelationMiddleware(ok))
+    assert iscoroutinefunction(CorrelationMiddleware(async_ok))
+    assert CorrelationMiddleware.sync_capable
+    assert CorrelationMiddleware.async_capable
+
+
+def test_an_exception_escaping_the_chain_still_resets_and_carries_the_id() -> None:
+    def propagate(request: HttpRequest) -> HttpResponse:
+        raise RuntimeError("propagated, as with DEBUG_PROPAGATE_EXCEPTIONS")
+
+    store = ContextStore()
+    middleware = CorrelationMiddleware(propagate, store=store)
+    with pytest.raises(RuntimeError) as caught:
+        middleware(factory.get("/", headers={"X-Request-ID": "escaped-1"}))
+    assert correlation_id_from_exception(caught.value) == "escaped-1"
+    assert get_correlation_id() is None
+    assert len(store) == 0
+
+
+def test_a_cancelled_async_request_still_resets() -> None:
+    started = asyncio.Event()
+
+    async def hang(request: HttpRequest) -> HttpResponse:
+        started.set()
+        await asyncio.sleep(60)
+        return HttpResponse()
+
+    store = ContextStore()
+    middleware = CorrelationMiddleware(hang, store=store)
+
+    async def cancel_it() -> str | None:
+        call = middleware(factory.get("/", headers={"X-Request-ID": "cancel-1"}))
+        assert isinstance(call, Awaitable)
+
+        async def run() -> None:
+            await call
+
+        task = asyncio.create_task(run())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return get_correlation_id()
+
+    assert asyncio.run(cancel_it()) is None
+    assert len(store) == 0
+
+
+def test_the_default_store_is_empty_after_requests() -> None:
+    with override_settings(STARLETTE_CORRELATE={}):
+        response = Client().get("/sync", headers={"X-Request-ID": "default-store-1"})
+    assert response["X-Request-ID"] == "default-store-1"
+    assert len(default_store) == 0
+
+
+def test_request_correlation_id_reads_only_strings() -> None:
+    request = factory.get("/")
+    assert request_correlation_id(request) is None
+    request.__dict__["correlation_id"] = 42
+    assert request_correlation_id(request) is None
+
+
+def test_the_users_guide_recipe_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    configured = recipe("django-settings")
+    urls = types.ModuleType("guide_django_urls")
+    urls.__dict__.update(recipe("django-views"))
+
+    # Build the recipe's filter and formatter as dictConfig would, without
+    # replacing the handlers of the whole test run.
+    configurator = logging.config.DictConfigurator(configured["LOGGING"])
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(
+        configurator.configure_filter(configurator.config["filters"]["correlation"])
+    )
+    handler.setFormatter(
+        configurator.configure_formatter(configurator.config["formatters"]["line"])
+    )
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", logging.INFO)
+    root.addHandler(handler)
+    incoming = uuid7()
+    try:
+        with override_settings(
+            MIDDLEWARE=configured["MIDDLEWARE"],
+            STARLETTE_CORRELATE=configured["STARLETTE_CORRELATE"],
+            ROOT_URLCONF=urls,
+        ):
+            sync = Client().get("/orders/7", headers={"X-Request-ID": incoming})
+            not_uuid = Client().get("/orders/7", headers={"X-Request-ID": "abc"})
+            untrusted = Client(REMOTE_ADDR="192.0.2.1").get(
+                "/orders/7", headers={"X-Request-ID": incoming}
+            )
+            status = asyncio.run(
+                AsyncClient().get(
+                    "/orders/7/status", headers={"X-Request-ID": incoming}
+                )
+            )
+    finally:
+        root.removeHandler(handler)
+    assert sync.json() == {"order": 7, "request_id": incoming}
+    assert sync["X-Request-ID"] == incoming
+    assert status.json() == {"order": 7, "request_id": incoming}
+    assert not_uuid["X-Request-ID"] != "abc"
+    assert untrusted["X-Request-ID"] != incoming
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == f"INFO request_id={incoming} shop.orders order 7 viewed"
+    assert (
+        lines[1]
+        == f"INFO request_id={not_uuid['X-Request-ID']} shop.orders order 7 viewed"
+    )
+    assert len(default_store) == 0
+
+
+def test_a_streaming_response_dropped_unclosed_leaves_nothing() -> None:
+    def stream(request: HttpRequest) -> StreamingHttpResponse:
+        return StreamingHttpResponse(iter([b"never read"]))
+
+    store = ContextStore()
+    middleware = CorrelationMiddleware(stream, store=store)
+    response = middleware(factory.get("/", headers={"X-Request-ID": "dropped-1"}))
+    assert get_correlation_id() == "dropped-1"  # the body would stream with it
+    assert len(store) == 1
+    del response
+    gc.collect()
+    assert len(store) == 0
+    assert get_correlation_id() is None

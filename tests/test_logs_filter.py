@@ -1,0 +1,84 @@
+"""Unit tests of CorrelationIdFilter's options and edge cases."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from starlette_correlate import CorrelationIdFilter, get_logger
+from starlette_correlate.errors import attach_correlation_id
+from starlette_correlate.fields import bound_fields
+from tests.support.logparse import run_with_id
+
+
+def record(**attributes: object) -> logging.LogRecord:
+    return logging.makeLogRecord({"msg": "m", **attributes})
+
+
+@pytest.mark.parametrize(
+    "field", ["name", "msg", "message", "getMessage", "bad name", ""]
+)
+def test_a_field_that_would_clash_or_is_not_a_name_is_refused(field: str) -> None:
+    with pytest.raises(ValueError, match="field"):
+        CorrelationIdFilter(field=field)
+
+
+def test_a_custom_field_and_placeholder() -> None:
+    log_filter = CorrelationIdFilter(field="correlation_id", placeholder="none")
+    outside = record()
+    assert log_filter.filter(outside)
+    assert outside.__dict__["correlation_id"] == "none"
+    inside = record()
+    run_with_id("req-1", lambda: log_filter.filter(inside))
+    assert inside.__dict__["correlation_id"] == "req-1"
+    kept = record(correlation_id="explicit")
+    run_with_id("req-1", lambda: log_filter.filter(kept))
+    assert kept.__dict__["correlation_id"] == "explicit"
+
+
+def test_the_exception_id_is_used_only_when_no_id_is_set() -> None:
+    exc = RuntimeError("late")
+    attach_correlation_id(exc, "req-from-exc")
+    for log_filter in (CorrelationIdFilter(), CorrelationIdFilter(field="cid")):
+        late = record(exc_info=(RuntimeError, exc, None))
+        log_filter.filter(late)
+        assert late.__dict__[log_filter.field] == "req-from-exc"
+        during = record(exc_info=(RuntimeError, exc, None))
+        run_with_id("req-now", lambda f=log_filter, r=during: f.filter(r))  # type: ignore[misc]
+        assert during.__dict__[log_filter.field] == "req-now"
+    plain = record(exc_info=(RuntimeError, RuntimeError("x"), None))
+    CorrelationIdFilter().filter(plain)
+    assert plain.__dict__["request_id"] == "-"
+
+
+def test_fields_never_shadow_record_attributes_or_methods() -> None:
+    log_filter = CorrelationIdFilter()
+    target = logging.LogRecord("app", logging.INFO, __file__, 1, "m", None, None)
+
+    def stamp() -> None:
+        with bound_fields(name="forged", getMessage="forged", user_id="u-1"):
+            log_filter.filter(target)
+
+    run_with_id("req-2", stamp)
+    assert target.name == "app"
+    assert target.getMessage() == "m"
+    assert target.__dict__["user_id"] == "u-1"
+
+
+def test_no_fields_outside_a_binding() -> None:
+    target = record()
+    CorrelationIdFilter().filter(target)
+    assert "user_id" not in target.__dict__
+
+
+def test_get_logger_attaches_one_filter_once() -> None:
+    logger = get_logger("tests.logs.get_logger")
+    assert get_logger("tests.logs.get_logger") is logger
+    assert sum(isinstance(f, CorrelationIdFilter) for f in logger.filters) == 1
+
+
+def test_a_record_with_a_bare_true_exc_info_still_passes() -> None:
+    odd = record(exc_info=True)
+    assert CorrelationIdFilter().filter(odd)
+    assert odd.__dict__["request_id"] == "-"
