@@ -78,6 +78,7 @@ class CorrelationCore:
     """
 
     __slots__ = (
+        "_plain",
         "generator",
         "header_name",
         "incoming_headers",
@@ -129,6 +130,8 @@ class CorrelationCore:
             None if trusted_sources is None else TrustedSources(trusted_sources)
         )
         self.store = ContextStore() if store is None else store
+        # No validator and no trusted sources: the safety check alone decides.
+        self._plain = self.validator is None and self.trusted_sources is None
 
     def _checked_generator(self, generator: IdGenerator | None) -> IdGenerator:
         if generator is None:
@@ -202,7 +205,13 @@ class CorrelationCore:
             >>> core.response_phase(1)
             True
         """
-        correlation_id = self.choose_id(incoming, client_host)
+        # The two common cases first, without a call to choose_id.
+        if incoming is None:
+            correlation_id = self.generator()
+        elif self._plain and is_safe_id(incoming, self.max_length):
+            correlation_id = incoming
+        else:
+            correlation_id = self.choose_id(incoming, client_host)
         self.store.push(key, correlation_id_var.set(correlation_id))
         return correlation_id
 

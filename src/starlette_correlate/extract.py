@@ -36,7 +36,7 @@ import anyio
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from starlette_correlate.fields import fields_var, merge_fields
+from starlette_correlate.fields import fields_var, merge_fields, set_fields
 from starlette_correlate.ids import DEFAULT_MAX_LENGTH, is_safe_id
 from starlette_correlate.store import ContextStore
 from starlette_correlate.traceparent import (
@@ -324,7 +324,7 @@ class RequestEnricher:
             if self.resolver is not None:
                 await self._resolve(request, found)
         if found:
-            fields_var.set(merge_fields(fields_var.get(), found))
+            set_fields(merge_fields(fields_var.get(), found))
 
     def _keep(self, found: dict[str, object], name: str, value: object) -> None:
         if value is None:

@@ -14,10 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from types import MappingProxyType
 
-__all__ = ["bind_fields", "bound_fields", "fields_var", "get_fields"]
+__all__ = [
+    "bind_fields",
+    "bound_fields",
+    "fields_in_use",
+    "fields_var",
+    "get_fields",
+    "set_fields",
+]
 
 fields_var: ContextVar[Mapping[str, str] | None] = ContextVar(
     "starlette_correlate.fields", default=None
@@ -35,6 +42,50 @@ Example::
 """
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class _InUse:
+    """Whether any code in this process has ever set fields."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+
+fields_in_use = _InUse()
+"""Flips to ``seen = True`` the first time fields are set, and stays so.
+
+Until then :data:`fields_var` is known to hold ``None`` everywhere, so the
+middleware and the logging filter, which run on every request and every
+record, skip reading it. A service that never binds a field pays nothing
+for fields.
+
+Example::
+
+    >>> from starlette_correlate.fields import fields_in_use
+    >>> isinstance(fields_in_use.seen, bool)
+    True
+"""
+
+
+def set_fields(view: Mapping[str, str] | None) -> Token[Mapping[str, str] | None]:
+    """Set :data:`fields_var` to ``view`` and return the reset token.
+
+    The only way the library writes the variable, so :data:`fields_in_use`
+    stays true to its word; use it if you set fields without the helpers.
+
+    Example::
+
+        >>> import contextvars
+        >>> from starlette_correlate.fields import get_fields, set_fields
+        >>> contextvars.copy_context().run(
+        ...     lambda: (set_fields({"job": "nightly"}), dict(get_fields()))[1]
+        ... )
+        {'job': 'nightly'}
+    """
+    fields_in_use.seen = True
+    return fields_var.set(view)
 
 
 def get_fields() -> Mapping[str, str]:
@@ -95,7 +146,7 @@ def bind_fields(**fields: object) -> Mapping[str, str]:
         ({}, {'user_id': '42'})
     """
     view = merge_fields(fields_var.get(), fields)
-    fields_var.set(view)
+    set_fields(view)
     return _EMPTY if view is None else view
 
 
@@ -115,7 +166,7 @@ def bound_fields(**fields: object) -> Iterator[Mapping[str, str]]:
         {}
     """
     view = merge_fields(fields_var.get(), fields)
-    token = fields_var.set(view)
+    token = set_fields(view)
     try:
         yield _EMPTY if view is None else view
     finally:

@@ -28,7 +28,7 @@ from starlette_correlate.extract import (
     RequestEnricher,
     Resolver,
 )
-from starlette_correlate.fields import fields_var
+from starlette_correlate.fields import fields_in_use, fields_var
 from starlette_correlate.ids import DEFAULT_MAX_LENGTH, IdGenerator, IdValidator
 from starlette_correlate.logs.access import AccessLogMiddleware
 from starlette_correlate.store import ContextStore
@@ -170,6 +170,7 @@ class CorrelationMiddleware:
             return
 
         response_header = self._response_header
+        header_length = len(response_header)
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -177,9 +178,10 @@ class CorrelationMiddleware:
             if not started and message["type"] in _STARTS:
                 started = True
                 headers = message.get("headers") or ()
-                # A loop, not all(<generator>): no generator per response.
+                # Keep a header the app set; only a name of the same length
+                # is worth lowercasing. A loop, not all(): no generator.
                 for name, _ in headers:
-                    if name.lower() == response_header:
+                    if len(name) == header_length and name.lower() == response_header:
                         break
                 else:
                     message["headers"] = [*headers, header]
@@ -187,8 +189,9 @@ class CorrelationMiddleware:
 
         core = self.core
         # Fields bound by the app are undone by restoring this snapshot (see
-        # D-context-1 in docs/design.md): two reads, nothing allocated.
-        fields_before = fields_var.get()
+        # D-context-1 in docs/design.md); until a process first sets fields
+        # the variable is known to be None and is not even read.
+        fields_before = fields_var.get() if fields_in_use.seen else None
         incoming = self.incoming_id(scope)
         enricher = self._enricher
         if enricher is not None:
@@ -201,7 +204,10 @@ class CorrelationMiddleware:
         # The send wrapper is unique to this request: it is the store's key.
         correlation_id = core.request_phase(send_with_id, incoming, host)
         header = (response_header, correlation_id.encode("latin-1"))
-        scope.setdefault("state", {})[STATE_KEY] = correlation_id
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state[STATE_KEY] = correlation_id
         try:
             if enricher is not None:
                 await enricher.enter(scope, trace, core.store, send_with_id)
@@ -213,7 +219,7 @@ class CorrelationMiddleware:
             raise
         finally:
             core.response_phase(send_with_id)
-            if fields_var.get() is not fields_before:
+            if fields_in_use.seen and fields_var.get() is not fields_before:
                 fields_var.set(fields_before)
 
     async def _answer_error(

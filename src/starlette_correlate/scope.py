@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.fields import fields_var, merge_fields
+from starlette_correlate.fields import fields_var, merge_fields, set_fields
 from starlette_correlate.ids import default_generator, is_safe_id
 
 __all__ = ["correlation_scope", "run_in_executor", "submit_with_context"]
@@ -95,7 +95,7 @@ class correlation_scope:  # noqa: N801 - used like a function, as contextlib's a
         # Always take a token, even without fields: a bind_fields inside the
         # block must be undone with the block.
         fields = fields_var.get()
-        fields_token = fields_var.set(
+        fields_token = set_fields(
             merge_fields(fields, self._fields) if self._fields else fields
         )
         self._tokens = (id_token, fields_token)

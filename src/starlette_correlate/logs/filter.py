@@ -12,7 +12,7 @@ import logging
 
 from starlette_correlate.context import correlation_id_var
 from starlette_correlate.errors import correlation_id_from_exception
-from starlette_correlate.fields import fields_var
+from starlette_correlate.fields import fields_in_use, fields_var
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
 
@@ -81,7 +81,8 @@ class CorrelationIdFilter(logging.Filter):
                 self.field,
                 self._fallback_id(record) if correlation_id is None else correlation_id,
             )
-        fields = fields_var.get()
+        # Until a process first sets fields there are none to read.
+        fields = fields_var.get() if fields_in_use.seen else None
         if fields is not None:
             for key, value in fields.items():
                 # hasattr also refuses names of LogRecord methods and
