@@ -14,6 +14,7 @@ and response hooks (Django, Falcon) calls them from its hooks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Iterable, Sequence
 
 from starlette_correlate.context import correlation_id_var
@@ -28,6 +29,8 @@ from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
 
 __all__ = ["DEFAULT_HEADER", "CorrelationCore"]
+
+_logger = logging.getLogger("starlette_correlate")
 
 DEFAULT_HEADER = "X-Request-ID"
 
@@ -148,7 +151,18 @@ class CorrelationCore:
                 f"return 1 to {self.max_length} printable ASCII characters "
                 "without spaces, quotes or backslashes"
             )
-        return generator
+        max_length = self.max_length
+
+        def checked_generator() -> str:
+            # Checked once at start-up is not checked forever: an ID that
+            # turns unsafe later must not reach a header or a log line.
+            value = generator()
+            if isinstance(value, str) and is_safe_id(value, max_length):
+                return value
+            _logger.warning("generator returned an unsafe ID; used a UUIDv7 instead")
+            return default_generator()
+
+        return checked_generator
 
     def accepts(self, value: str) -> bool:
         r"""Return whether an incoming ``value`` is safe and passes the validator.

@@ -49,13 +49,15 @@ def attach_correlation_id(exc: BaseException, correlation_id: str) -> None:
         >>> correlation_id_from_exception(exc), exc.__notes__
         ('abc', ['correlation ID: abc'])
     """
-    first_time = getattr(exc, _ATTRIBUTE, None) is None
+    if getattr(exc, _ATTRIBUTE, None) is not None:
+        # The innermost request names it: a mounted app's own middleware saw
+        # it first and answered the client with that ID.
+        return
     try:
         setattr(exc, _ATTRIBUTE, correlation_id)
     except AttributeError:  # an exception class with __slots__
         return
-    if first_time:
-        exc.add_note(f"correlation ID: {correlation_id}")
+    exc.add_note(f"correlation ID: {correlation_id}")
 
 
 def correlation_id_from_exception(exc: BaseException | None) -> str | None:
@@ -74,7 +76,7 @@ def correlation_id_from_exception(exc: BaseException | None) -> str | None:
         correlation_id = getattr(exc, _ATTRIBUTE, None)
         if isinstance(correlation_id, str):
             return correlation_id
-        exc = exc.__context__
+        exc = exc.__cause__ or exc.__context__
         seen += 1
     return None
 

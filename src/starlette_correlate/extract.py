@@ -80,6 +80,7 @@ _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
     "asctime",
 }
 _TRACEPARENT = b"traceparent"
+_MAX_FORWARDED = 512
 
 
 def from_header(name: str) -> Extractor:
@@ -306,7 +307,11 @@ class RequestEnricher:
         found: dict[str, object] = {}
         if trace is not None:
             raw, parsed = trace
-            store.push(key, traceparent_var.set(raw))
+            # Forward what arrived, unchanged, when it is safe to put in a
+            # header; a later version's unchecked tail (any bytes, any length)
+            # must not ride on, so then forward the version 00 form we parsed.
+            forwarded = raw if is_safe_id(raw, _MAX_FORWARDED) else str(parsed)
+            store.push(key, traceparent_var.set(forwarded))
             found[TRACE_FIELD] = parsed.trace_id
         if self.extractors or self.resolver is not None:
             request = HTTPConnection(scope)

@@ -39,7 +39,11 @@ STATE_KEY = "correlation_id"
 """The name of the ID on ``request.state`` (and in ``scope["state"]``)."""
 
 _CORRELATED = frozenset({"http", "websocket"})
-_STARTS = frozenset({"http.response.start", "websocket.accept"})
+# websocket.http.response.start: the denial-response extension's reply.
+_STARTS = frozenset(
+    {"http.response.start", "websocket.accept", "websocket.http.response.start"}
+)
+_HTTP1 = frozenset({"1.0", "1.1"})
 
 
 class CorrelationMiddleware:
@@ -184,7 +188,9 @@ class CorrelationMiddleware:
                     if len(name) == header_length and name.lower() == response_header:
                         break
                 else:
-                    message["headers"] = [*headers, header]
+                    # A copy: an app may reuse one message dict for every
+                    # response, and must never find this request's ID in it.
+                    message = {**message, "headers": [*headers, header]}
             await send(message)
 
         core = self.core
@@ -232,8 +238,10 @@ class CorrelationMiddleware:
         )
         # We re-raise after this response, and servers close a connection
         # whose app raised (uvicorn does): say so, or a keep-alive client
-        # sends its next request into a socket about to be reset.
-        response.headers["connection"] = "close"
+        # sends its next request into a socket about to be reset. HTTP/2
+        # forbids the header (and multiplexes instead).
+        if scope.get("http_version", "1.1") in _HTTP1:
+            response.headers["connection"] = "close"
         # If the client is gone the 500 cannot be sent; the re-raise still
         # reports the original exception, which is what matters.
         with contextlib.suppress(Exception):

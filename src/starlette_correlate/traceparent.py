@@ -71,7 +71,8 @@ class TraceParent:
             >>> str(TraceParent("00", "1" * 32, "2" * 16, "00"))
             '00-11111111111111111111111111111111-2222222222222222-00'
         """
-        return f"{self.version}-{self.trace_id}-{self.parent_id}-{self.flags}"
+        # Version 00 whatever arrived: the only layout we can vouch for.
+        return f"00-{self.trace_id}-{self.parent_id}-{self.flags}"
 
 
 def parse_traceparent(value: str) -> TraceParent | None:

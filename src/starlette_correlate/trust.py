@@ -72,7 +72,12 @@ class TrustedSources:
             address = ipaddress.ip_address(host)
         except ValueError:
             return False
-        return any(address in network for network in self._networks)
+        # A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
+        mapped = getattr(address, "ipv4_mapped", None)
+        return any(
+            address in network or (mapped is not None and mapped in network)
+            for network in self._networks
+        )
 
     def __repr__(self) -> str:
         """Show the ranges, for configuration dumps."""

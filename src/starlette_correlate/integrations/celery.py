@@ -35,6 +35,7 @@ from collections.abc import Hashable
 from contextvars import ContextVar
 
 from starlette_correlate.context import correlation_id_var
+from starlette_correlate.fields import fields_var
 from starlette_correlate.ids import default_generator, is_safe_id
 from starlette_correlate.store import ContextStore
 
@@ -162,6 +163,9 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
     if correlation_id is not None:
         task_store.push(key, correlation_id_var.set(correlation_id))
     task_store.push(key, celery_parent_id_var.set(_header(request, PARENT_HEADER)))
+    # Fields a task binds end with the task: a worker runs the next task in
+    # the same thread and context.
+    task_store.push(key, fields_var.set(fields_var.get()))
 
 
 def _on_postrun(task_id: str | None = None, task: object = None, **_: object) -> None:

@@ -260,7 +260,10 @@ class CorrelationMiddleware:
         for key in self._meta_keys:
             value = meta.get(key)
             if value is not None:
-                return str(value)
+                text = str(value)
+                # Django joins a repeated header with commas: which copy is
+                # right cannot be told, so it counts as absent (as in ASGI).
+                return None if "," in text else text
         return None
 
     def process_request(self, request: HttpRequest) -> None:

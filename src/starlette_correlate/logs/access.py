@@ -110,7 +110,13 @@ class AccessLogMiddleware:
         end = time.perf_counter() if finished is None else finished
         duration_ms = round((end - started) * 1000, 3)
         method = scope.get("method", "-")
-        path = quote(scope.get("root_path", "") + scope.get("path", ""))
+        # ASGI's path already includes root_path (uvicorn and Starlette agree
+        # since 2024); older servers left it out.
+        path = scope.get("path", "")
+        root_path = scope.get("root_path", "")
+        if root_path and not path.startswith(root_path):
+            path = root_path + path
+        path = quote(path)
         client = scope.get("client")
         address = f"{client[0]}:{client[1]}" if client else "-"
         extra: dict[str, object] = {

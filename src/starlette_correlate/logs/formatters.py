@@ -186,7 +186,9 @@ def _kv_key(key: str) -> str:
 
 def _kv_text(value: object) -> str:
     if isinstance(value, str):
-        return value
+        # A str subclass may override __str__; what gets escaped must be
+        # exactly what gets written.
+        return value if type(value) is str else str.__str__(value)
     if value is True:
         return "true"
     if value is False:
