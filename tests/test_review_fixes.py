@@ -202,3 +202,26 @@ def test_an_http2_500_does_not_say_connection_close() -> None:
         names = [name for name, _ in sent[0]["headers"]]
         assert (b"connection" in names) is expected
         assert sent[0]["status"] == 500
+
+
+@pytest.mark.parametrize(
+    ("client", "expected"),
+    [("10.1.2.3", f"00-{TRACE}-{PARENT}-01"), ("192.0.2.9", None)],
+)
+def test_an_untrusted_clients_traceparent_is_ignored(
+    client: str, expected: str | None
+) -> None:
+    seen: list[str | None] = []
+
+    async def handler(request: Request) -> PlainTextResponse:
+        seen.append(traceparent_var.get())
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", handler)])
+    app.add_middleware(
+        CorrelationMiddleware, trace_context=True, trusted_sources=["10.0.0.0/8"]
+    )
+    header = f"00-{TRACE}-{PARENT}-01".encode()
+    scope = http_scope("/", headers=[(b"traceparent", header)], client=(client, 1234))
+    asyncio.run(call_app(app, scope))
+    assert seen == [expected]

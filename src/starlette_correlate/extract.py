@@ -310,7 +310,11 @@ class RequestEnricher:
             # Forward what arrived, unchanged, when it is safe to put in a
             # header; a later version's unchecked tail (any bytes, any length)
             # must not ride on, so then forward the version 00 form we parsed.
-            forwarded = raw if is_safe_id(raw, _MAX_FORWARDED) else str(parsed)
+            forwarded = (
+                raw
+                if is_safe_id(raw, _MAX_FORWARDED)
+                else f"00-{parsed.trace_id}-{parsed.parent_id}-{parsed.flags}"
+            )
             store.push(key, traceparent_var.set(forwarded))
             found[TRACE_FIELD] = parsed.trace_id
         if self.extractors or self.resolver is not None:

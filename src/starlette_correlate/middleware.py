@@ -199,14 +199,21 @@ class CorrelationMiddleware:
         # the variable is known to be None and is not even read.
         fields_before = fields_var.get() if fields_in_use.seen else None
         incoming = self.incoming_id(scope)
-        enricher = self._enricher
-        if enricher is not None:
-            trace = enricher.trace_of(scope)
-            incoming = enricher.adopted(incoming, trace)
         host = None
-        if core.trusted_sources is not None:  # the client matters only then
+        trusted_sources = core.trusted_sources
+        if trusted_sources is not None:  # the client matters only then
             client = scope.get("client")
             host = client[0] if client else None
+        enricher = self._enricher
+        if enricher is not None:
+            # An untrusted client's trace context is ignored like its ID: it
+            # would otherwise be bound to our logs and sent on downstream.
+            trace = (
+                enricher.trace_of(scope)
+                if trusted_sources is None or host in trusted_sources
+                else None
+            )
+            incoming = enricher.adopted(incoming, trace)
         # The send wrapper is unique to this request: it is the store's key.
         correlation_id = core.request_phase(send_with_id, incoming, host)
         header = (response_header, correlation_id.encode("latin-1"))

@@ -64,15 +64,14 @@ class TraceParent:
         return bool(int(self.flags, 16) & 1)
 
     def __str__(self) -> str:
-        """Return the version 00 header form.
+        """Return the header form: the four fields, without a later version's tail.
 
         Example::
 
             >>> str(TraceParent("00", "1" * 32, "2" * 16, "00"))
             '00-11111111111111111111111111111111-2222222222222222-00'
         """
-        # Version 00 whatever arrived: the only layout we can vouch for.
-        return f"00-{self.trace_id}-{self.parent_id}-{self.flags}"
+        return f"{self.version}-{self.trace_id}-{self.parent_id}-{self.flags}"
 
 
 def parse_traceparent(value: str) -> TraceParent | None:
