@@ -225,3 +225,40 @@ def test_an_untrusted_clients_traceparent_is_ignored(
     scope = http_scope("/", headers=[(b"traceparent", header)], client=(client, 1234))
     asyncio.run(call_app(app, scope))
     assert seen == [expected]
+
+
+def test_the_access_log_shows_the_status_a_custom_error_response_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def boom(request: Request) -> PlainTextResponse:
+        raise RuntimeError("boom")
+
+    def unavailable(request: Request, exc: Exception, cid: str) -> PlainTextResponse:
+        return PlainTextResponse(f"try later, {cid}", status_code=503)
+
+    app = Starlette(routes=[Route("/", boom)])
+    app.add_middleware(
+        CorrelationMiddleware, access_log=True, error_response=unavailable
+    )
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = http_scope("/", headers=[(b"x-request-id", b"err-503")])
+    caplog.handler.addFilter(CorrelationIdFilter())
+    with (
+        caplog.at_level(logging.INFO, logger="starlette_correlate.access"),
+        pytest.raises(RuntimeError),
+    ):
+        asyncio.run(app(scope, receive, send))
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert [m["status"] for m in starts] == [503]
+    assert dict(starts[0]["headers"])[b"x-request-id"] == b"err-503"
+    lines = [r for r in caplog.records if r.name == "starlette_correlate.access"]
+    assert [
+        (getattr(r, "status", None), getattr(r, "request_id", None)) for r in lines
+    ] == [(503, "err-503")]

@@ -10,7 +10,7 @@ background tasks and our own error path, and reset on every way out.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -102,7 +102,9 @@ class CorrelationMiddleware:
         self.app = app
         if access_log:
             # Inside our context, so its line carries the ID; absent when off.
-            self.app = AccessLogMiddleware(app)
+            # The 500 is answered inside it, so its line shows the status the
+            # client really got (a custom error_response may choose another).
+            self.app = AccessLogMiddleware(_ErrorAnswer(app, self._answer_error))
         self.core = CorrelationCore(
             header_name=header_name,
             incoming_headers=incoming_headers,
@@ -253,3 +255,39 @@ class CorrelationMiddleware:
         # reports the original exception, which is what matters.
         with contextlib.suppress(Exception):
             await response(scope, receive, send)
+
+
+class _ErrorAnswer:
+    """Answer an unhandled exception before it leaves ``app``, then re-raise.
+
+    Used only under the access log, so the log sees the response the client
+    got; the correlation middleware answers itself otherwise, and skips its
+    own answer when this one has already started the response.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        answer: Callable[[Scope, Receive, Send, Exception], Awaitable[None]],
+    ) -> None:
+        self.app = app
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as exc:
+            if not started:
+                await self.answer(scope, receive, send, exc)
+            raise
