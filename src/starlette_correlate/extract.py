@@ -311,9 +311,7 @@ class RequestEnricher:
             # header; a later version's unchecked tail (any bytes, any length)
             # must not ride on, so then forward the version 00 form we parsed.
             forwarded = (
-                raw
-                if is_safe_id(raw, _MAX_FORWARDED)
-                else f"00-{parsed.trace_id}-{parsed.parent_id}-{parsed.flags}"
+                raw if is_safe_id(raw, _MAX_FORWARDED) else parsed.as_version_00()
             )
             store.push(key, traceparent_var.set(forwarded))
             found[TRACE_FIELD] = parsed.trace_id

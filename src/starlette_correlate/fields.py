@@ -20,6 +20,7 @@ from types import MappingProxyType
 __all__ = [
     "bind_fields",
     "bound_fields",
+    "fields_checkpoint",
     "fields_in_use",
     "fields_var",
     "get_fields",
@@ -86,6 +87,29 @@ def set_fields(view: Mapping[str, str] | None) -> Token[Mapping[str, str] | None
     """
     fields_in_use.seen = True
     return fields_var.set(view)
+
+
+def fields_checkpoint() -> Token[Mapping[str, str] | None]:
+    """Return a token whose reset undoes every binding made after this call.
+
+    For hosts that run one unit of work after another in the same context
+    (a WSGI thread, a Celery worker): keep the token with the unit's other
+    tokens and reset it when the unit ends. It sets nothing new, so it does
+    not count as setting fields.
+
+    Example::
+
+        >>> import contextvars
+        >>> from starlette_correlate.fields import bind_fields, fields_checkpoint
+        >>> def unit():
+        ...     token = fields_checkpoint()
+        ...     bind_fields(user_id="u-1")
+        ...     fields_var.reset(token)
+        ...     return dict(get_fields())
+        >>> contextvars.copy_context().run(unit)
+        {}
+    """
+    return fields_var.set(fields_var.get())
 
 
 def get_fields() -> Mapping[str, str]:

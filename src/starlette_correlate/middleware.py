@@ -123,6 +123,7 @@ class CorrelationMiddleware:
             error_response or default_error_response
         )
         self._response_header = self.core.header_name.lower().encode("latin-1")
+        self._response_header_length = len(self._response_header)
         self._incoming = tuple(
             name.lower().encode("latin-1") for name in self.core.incoming_headers
         )
@@ -176,7 +177,7 @@ class CorrelationMiddleware:
             return
 
         response_header = self._response_header
-        header_length = len(response_header)
+        header_length = self._response_header_length
         started = False
 
         async def send_with_id(message: Message) -> None:

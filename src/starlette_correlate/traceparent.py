@@ -73,6 +73,16 @@ class TraceParent:
         """
         return f"{self.version}-{self.trace_id}-{self.parent_id}-{self.flags}"
 
+    def as_version_00(self) -> str:
+        """Return the header in version 00, the layout this library vouches for.
+
+        Example::
+
+            >>> TraceParent("01", "1" * 32, "2" * 16, "00").as_version_00()
+            '00-11111111111111111111111111111111-2222222222222222-00'
+        """
+        return f"00-{self.trace_id}-{self.parent_id}-{self.flags}"
+
 
 def parse_traceparent(value: str) -> TraceParent | None:
     """Return the parsed ``traceparent``, or ``None`` if it is not valid.

@@ -35,7 +35,7 @@ from collections.abc import Hashable
 from contextvars import ContextVar
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.fields import fields_var
+from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.ids import default_generator, is_safe_id
 from starlette_correlate.store import ContextStore
 
@@ -165,7 +165,7 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
     task_store.push(key, celery_parent_id_var.set(_header(request, PARENT_HEADER)))
     # Fields a task binds end with the task: a worker runs the next task in
     # the same thread and context.
-    task_store.push(key, fields_var.set(fields_var.get()))
+    task_store.push(key, fields_checkpoint())
 
 
 def _on_postrun(task_id: str | None = None, task: object = None, **_: object) -> None:

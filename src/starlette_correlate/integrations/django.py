@@ -43,7 +43,7 @@ except ImportError as exc:  # pragma: no cover - exercised with Django blocked
 
 from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
-from starlette_correlate.fields import fields_var
+from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.store import ContextStore
 
 __all__ = [
@@ -276,8 +276,8 @@ class CorrelationMiddleware:
         )
         # Fields a view binds must end with the request: a WSGI server reuses
         # its threads, and their contexts, for the next request. Setting the
-        # variable to its own value yields a token the response phase resets.
-        self.core.store.push(request, fields_var.set(fields_var.get()))
+        # checkpoint's token, reset in the response phase, undoes them.
+        self.core.store.push(request, fields_checkpoint())
         setattr(request, REQUEST_ATTRIBUTE, correlation_id)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
