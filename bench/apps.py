@@ -130,8 +130,20 @@ VARIANTS: dict[str, Callable[[], list[Middleware]]] = {
 }
 """Name -> the middleware list of that variant, in table order."""
 
-ADDS_HEADER = frozenset(VARIANTS) - {"bare", "pass-through"}
+ADDS_HEADER = set(VARIANTS) - {"bare", "pass-through"}
 """The variants that must answer with an ``X-Request-ID`` header."""
+
+
+def add_variant(name: str, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Add a correlating middleware class, with default settings, as a variant.
+
+    For comparisons the table does not make by itself: an earlier version
+    of ours, a compiled build, another peer (``--also`` of ``bench.inprocess``).
+    """
+    if name in VARIANTS:
+        raise ValueError(f"variant {name!r} exists already")
+    VARIANTS[name] = lambda: [Middleware(middleware)]
+    ADDS_HEADER.add(name)
 
 
 def variant_app(name: str) -> Starlette:

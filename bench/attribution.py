@@ -1,24 +1,27 @@
-"""Where our overhead over the floor goes: the floor, plus one duty at a time.
+"""Where our overhead over the floor goes: the floor plus one duty at a time.
 
-The app here is a raw ASGI callable that sends a fixed response, not the
-Starlette app of ``make bench``: the middleware's work is the same, and the
-run-to-run noise, which grows with the total time per request, is ten times
-smaller, enough to resolve steps of a few hundred nanoseconds. Each step
-is the floor middleware with one more of the duties our middleware has,
-cumulatively, so the difference between two neighbouring rows is what that
-duty costs. The last row is our middleware itself; its
-difference to the step before is the cost of going through
-:class:`~starlette_correlate.core.CorrelationCore` (ID choice behind
-methods, the trusted-sources and validator checks, the trace-context and
-access-log switches) instead of inlined code.
+Our middleware's hot path is written out below as a template whose lines
+are tagged with the duty they serve beyond the floor's four steps. Each row
+of the table is a middleware compiled from the template with one duty in:
+its overhead minus that of the template with no duty (which is the floor
+again, and shows the template adds nothing of its own) is what that duty
+costs. Then the template with every duty, then our middleware itself: the
+difference between those two is what our code pays beyond the template
+(the check for the default configuration, the tuple of settings).
 
-The logging filter gets the same treatment: the minimal filter (one
-``ContextVar`` read, one attribute set), then our filter's duties one at a
-time, written the way our filter does them, then our filter itself.
+By default the app is a raw ASGI callable that sends the same response as
+the Starlette app of ``make bench``: the middleware's work is the same and
+the run-to-run noise, which grows with the time per request, is much
+smaller. ``--starlette`` serves the Starlette app instead.
+
+The logging filter gets the same treatment, cumulatively: the minimal filter
+(one ``ContextVar`` read, one attribute set), then our filter's duties one
+at a time, written the way our filter does them, then our filter itself.
 
 Usage::
 
-    python -m bench.attribution [--rounds 40] [--requests 2000] [--json PATH]
+    python -m bench.attribution [--rounds 40] [--requests 2000] [--starlette]
+                                [--json PATH]
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ import json
 import logging
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bench.apps import HEADER, FloorMiddleware
+from bench.apps import HEADER, FloorMiddleware, build_app
 from bench.inprocess import (
     CASES,
     VALID_ID,
@@ -52,98 +56,152 @@ from starlette_correlate import (
     correlation_id_var,
     default_generator,
 )
-from starlette_correlate.fields import fields_var
-from starlette_correlate.ids import is_safe_id
+from starlette_correlate.errors import attach_correlation_id
+from starlette_correlate.fields import fields_in_use, fields_var
+from starlette_correlate.ids import SAFE_ID_BYTES
 
-STEPS = [
-    "floor",
-    "floor, in the step harness",
-    "+ WebSocket-aware, send wrapper acts once",
-    "+ keep a header the app set",
-    "+ request.state.correlation_id",
-    "+ restore bound fields",
-    "+ scan all headers, safety check",
-    "+ context store instead of a local token",
-    "starlette-correlate",
-]
+DUTIES: dict[str, str] = {
+    "fields": "restore bound fields",
+    "scan": "a repeated ID header counts as absent",
+    "safety": "safety check of an incoming ID",
+    "once": "WebSocket-aware, the send wrapper acts once",
+    "keep": "keep an ID header the app set, any case",
+    "copy": "add the header to a copy of the message",
+    "store": "list the request in the context store",
+    "state": "request.state.correlation_id",
+    "error": "answer an unhandled exception with a 500",
+}
+"""Our duties beyond the floor's, by the tag marking their lines below."""
 
-_CORRELATED = frozenset({"http", "websocket"})
-_STARTS = frozenset({"http.response.start", "websocket.accept"})
-
-
-class StepMiddleware:
-    """The floor with the first ``level`` duties of ours (0 to 6).
-
-    Level 0 is the floor again, but inside this class's tests of ``level``:
-    the difference to the floor row is the harness's own cost, so that it is
-    not charged to the first duty.
-    """
-
-    def __init__(self, app: ASGIApp, level: int) -> None:
+# Our hot path (CorrelationMiddleware.__call__ with default settings), written
+# out with each duty's lines tagged. A line tagged "# +name" belongs to duty
+# name; "# -name" is what stands in its place when the duty is left out.
+_TEMPLATE = """
+class Variant:
+    def __init__(self, app):
         self.app = app
-        self.level = level
         self.store = ContextStore()
+        self._hot = (HEADER, 128, default_generator,
+                     (HEADER, len(HEADER), frozenset(HEADER[:1].upper() + HEADER[:1])),
+                     *self.store.tracker())
 
-    def _incoming(self, scope: Scope) -> str | None:
-        if self.level < 5:
-            for name, value in scope["headers"]:
-                if name == HEADER:
-                    decoded: str = value.decode("latin-1")
-                    return decoded
-            return None
-        found: bytes | None = None
-        for name, value in scope["headers"]:
-            if name == HEADER:
-                if found is not None:
-                    return None
-                found = value
-        if found is None:
-            return None
-        incoming: str = found.decode("latin-1")
-        return incoming if is_safe_id(incoming) else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        level = self.level
-        if scope["type"] not in _CORRELATED if level else scope["type"] != "http":
+    async def __call__(self, scope, receive, send):
+        scope_type = scope["type"]
+        if scope_type not in _CORRELATED:  # +once
+        if scope_type != "http":  # -once
             await self.app(scope, receive, send)
             return
-        started = False
+        target, max_length, generator, name_check, keep, forget = self._hot
+        fields_before = fields_var.get() if fields_in_use.seen else None  # +fields
+        raw = None
+        repeated = False  # +scan
+        for name, value in scope["headers"]:
+            if name == target:
+                repeated = raw is not None  # +scan
+                raw = value
+                break  # -scan
+        if (raw is not None  # +safety
+                and not repeated  # +scan +safety
+                and 0 < len(raw) <= max_length  # +safety
+                and not raw.strip(SAFE_ID_BYTES)):  # +safety
+        if raw is not None and not repeated:  # -safety +scan
+        if raw is not None:  # -safety -scan
+            correlation_id = raw.decode("ascii")
+        else:
+            correlation_id = generator()
+            raw = correlation_id.encode("latin-1")
+        header = (name_check[0], raw)
+        started = False  # +once
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if not level:  # the floor's own test, inside the harness
-                if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", ()), header]
-            elif not started and message["type"] in _STARTS:
-                started = True
+        async def send_with_id(message):
+            nonlocal started  # +once
+            if not started and message["type"] in _STARTS:  # +once
+            if message["type"] == "http.response.start":  # -once
+                started = True  # +once
                 headers = message.get("headers") or ()
-                if level >= 2:
-                    for name, _ in headers:
-                        if name.lower() == HEADER:
-                            break
-                    else:
-                        message["headers"] = [*headers, header]
-                else:
-                    message["headers"] = [*headers, header]
+                wanted, length, initials = name_check  # +keep
+                for name, _ in headers:  # +keep
+                    if (len(name) == length and name[0] in initials  # +keep
+                            and name.lower() == wanted):  # +keep
+                        break  # +keep
+                else:  # +keep
+                    message = dict(message, headers=[*headers, header])  # +copy
+                    message["headers"] = [*headers, header]  # -copy
             await send(message)
 
-        fields_before = fields_var.get() if level >= 4 else None
-        correlation_id = self._incoming(scope) or default_generator()
-        header = (HEADER, correlation_id.encode("latin-1"))
-        if level >= 3:
-            scope.setdefault("state", {})["correlation_id"] = correlation_id
         token = correlation_id_var.set(correlation_id)
-        if level >= 6:
-            self.store.push(send_with_id, token)
+        keep(send_with_id, (token, correlation_id))  # +store
+        state = scope.get("state")  # +state
+        if state is None:  # +state
+            scope["state"] = state = {}  # +state
+        state["correlation_id"] = correlation_id  # +state
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:  # +error
+            attach_correlation_id(exc, correlation_id)  # +error
+            if not started and scope_type == "http":  # +error +once
+                pass  # +error +once
+            raise  # +error
         finally:
-            if level >= 6:
-                self.store.release(send_with_id)
-            else:
-                correlation_id_var.reset(token)
-            if level >= 4 and fields_var.get() is not fields_before:
-                fields_var.set(fields_before)
+            forget(send_with_id, None)  # +store
+            correlation_id_var.reset(token)
+            if fields_in_use.seen and fields_var.get() is not fields_before:  # +fields
+                fields_var.set(fields_before)  # +fields
+"""
+
+
+def _keeps(tags: list[str], duties: frozenset[str]) -> bool:
+    for tag in tags:
+        wanted = tag[0] == "+"
+        if (tag[1:] in duties) != wanted:
+            return False
+    return True
+
+
+def variant_source(duties: frozenset[str]) -> str:
+    """Return the template's source with exactly ``duties`` in it.
+
+    A line is kept when every tag on it holds: ``+name`` needs the duty,
+    ``-name`` needs it absent. Lines left orphaned by the "keep" duty (the
+    body of its ``else``) are dedented.
+    """
+    lines = []
+    for tagged in _TEMPLATE.splitlines():
+        code, _, tail = tagged.partition("  # ")
+        tags = tail.split() if tail[:1] in ("+", "-") else []
+        if not _keeps(tags, duties):
+            continue
+        line = code.rstrip() if tags else tagged
+        if "keep" not in duties and line.startswith(" " * 20 + "message"):
+            line = line[4:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def variant(duties: frozenset[str]) -> type:
+    """Return the middleware class of the floor plus ``duties``."""
+    namespace: dict[str, Any] = {
+        "ContextStore": ContextStore,
+        "HEADER": HEADER,
+        "SAFE_ID_BYTES": SAFE_ID_BYTES,
+        "_CORRELATED": _CORRELATED,
+        "_STARTS": _STARTS,
+        "attach_correlation_id": attach_correlation_id,
+        "correlation_id_var": correlation_id_var,
+        "default_generator": default_generator,
+        "fields_in_use": fields_in_use,
+        "fields_var": fields_var,
+    }
+    exec(variant_source(duties), namespace)  # noqa: S102 - our own template
+    made: type = namespace["Variant"]
+    return made
+
+
+_CORRELATED = frozenset({"http", "websocket"})
+_STARTS = frozenset(
+    {"http.response.start", "websocket.accept", "websocket.http.response.start"}
+)
+_ALL = frozenset(DUTIES)
 
 
 async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -161,18 +219,39 @@ async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-def _step(index: int) -> ASGIApp:
-    if index == 0:
-        return FloorMiddleware(raw_app)
-    if index == len(STEPS) - 1:
-        return CorrelationMiddleware(raw_app)
-    return StepMiddleware(raw_app, level=index - 1)
+def rows() -> dict[str, Callable[[ASGIApp], ASGIApp]]:
+    """Return each row's middleware factory, in table order."""
+    made: dict[str, Callable[[ASGIApp], ASGIApp]] = {
+        "floor": FloorMiddleware,
+        "template, no duty (the floor again)": variant(frozenset()),
+    }
+    for tag, duty in DUTIES.items():
+        made[f"+ {duty}"] = variant(frozenset({tag}))
+    made["template, every duty"] = variant(_ALL)
+    made["starlette-correlate"] = CorrelationMiddleware
+    return made
 
 
-def measure(rounds: int, requests: int) -> dict[str, list[dict[str, Any]]]:
-    """Return, per case, each step's overhead over bare and over the step before."""
-    apps: dict[str, ASGIApp] = {"bare": raw_app}
-    apps.update({step: _step(level) for level, step in enumerate(STEPS)})
+STEPS = list(rows())
+"""The rows of the middleware table."""
+
+
+def measure(
+    rounds: int, requests: int, *, starlette: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Return, per case, each row's overhead over bare and over the template's floor.
+
+    ``starlette`` serves the Starlette app of ``make bench`` instead of the
+    raw ASGI app: slower and noisier, but the context users run in.
+    """
+    if starlette:
+        apps: dict[str, ASGIApp] = {"bare": build_app([])}
+        apps.update(
+            {name: build_app([Middleware(made)]) for name, made in rows().items()}
+        )
+    else:
+        apps = {"bare": raw_app}
+        apps.update({name: made(raw_app) for name, made in rows().items()})
     names = list(apps)
     times: dict[str, dict[str, list[float]]] = {
         case: {name: [] for name in names} for case in CASES
@@ -193,19 +272,24 @@ def measure(rounds: int, requests: int) -> dict[str, list[dict[str, Any]]]:
     report: dict[str, list[dict[str, Any]]] = {}
     for case, by_name in times.items():
         bare = by_name["bare"]
-        overheads = [
-            float(
-                statistics.median(t - b for t, b in zip(by_name[s], bare, strict=True))
+        overhead = {
+            step: float(
+                statistics.median(
+                    t - b for t, b in zip(by_name[step], bare, strict=True)
+                )
             )
-            for s in STEPS
-        ]
+            for step in STEPS
+        }
+        base = overhead["template, no duty (the floor again)"]
+        floor = overhead["floor"]
         report[case] = [
             {
                 "step": step,
-                "overhead_us": overhead,
-                "step_us": overhead - overheads[index - 1] if index else overhead,
+                "overhead_us": value,
+                "over_template_us": value - base,
+                "ratio_to_floor": value / floor if floor > 0 else None,
             }
-            for index, (step, overhead) in enumerate(zip(STEPS, overheads, strict=True))
+            for step, value in overhead.items()
         ]
     return report
 
@@ -263,7 +347,7 @@ class _BoundFields(_FieldName):
             record.request_id = (
                 self._fallback(record) if correlation_id is None else correlation_id
             )
-        fields = fields_var.get()
+        fields = fields_var.get() if fields_in_use.seen else None
         if fields is not None:
             for key, value in fields.items():
                 if not hasattr(record, key):
@@ -316,15 +400,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument(
+        "--starlette", action="store_true", help="serve the Starlette app of make bench"
+    )
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
-    report = measure(args.rounds, args.requests)
-    for case, rows in report.items():
+    report = measure(args.rounds, args.requests, starlette=args.starlette)
+    for case, case_rows in report.items():
         print(f"{case}: overhead over bare, µs per request")
-        print(f"  {'step':<45} {'total':>7} {'this step':>9}")
-        for row in rows:
-            total, step = row["overhead_us"], row["step_us"]
-            print(f"  {row['step']:<45} {total:>7.2f} {step:>+9.2f}")
+        print(f"  {'row':<45} {'total':>7} {'over template':>13} {'x floor':>7}")
+        for row in case_rows:
+            total, extra = row["overhead_us"], row["over_template_us"]
+            ratio = row["ratio_to_floor"]
+            shown = "-" if ratio is None else f"{ratio:.2f}"
+            print(f"  {row['step']:<45} {total:>7.2f} {extra:>+13.2f} {shown:>7}")
     filter_rows = measure_filter(args.rounds, args.records)
     print("logging filter, net ns per record (minus a filter doing nothing)")
     print(f"  {'step':<45} {'total':>7} {'this step':>9}")

@@ -15,6 +15,11 @@ Usage::
 
     python -m bench.inprocess [--quick] [--rounds N] [--requests N]
                               [--memory-requests N] [--json PATH]
+                              [--also NAME=MODULE:CLASS ...]
+
+``--also`` adds a middleware class (with default settings) as one more
+variant, for example an earlier version of ours copied out of git, or a
+compiled build; see "Reproducing" in ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import asyncio
 import contextvars
 import datetime as dt
 import gc
+import importlib
 import json
 import logging
 import os
@@ -38,7 +44,14 @@ from typing import Any
 from starlette.types import ASGIApp, Message
 
 from bench import memory
-from bench.apps import ADDS_HEADER, HEADER, VARIANTS, floor_var, variant_app
+from bench.apps import (
+    ADDS_HEADER,
+    HEADER,
+    VARIANTS,
+    add_variant,
+    floor_var,
+    variant_app,
+)
 from bench.scopes import make_scope, receive_request
 from starlette_correlate import CorrelationIdFilter, correlation_id_var
 
@@ -425,7 +438,20 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, str | None]:
         help="requests of the memory check (default 10000; the issue's figure: 100000)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the report here")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=MODULE:CLASS",
+        help="one more correlating variant: a middleware class importable here",
+    )
     args = parser.parse_args(argv)
+    for spec in args.also:
+        name, _, target = spec.partition("=")
+        module, _, attribute = target.partition(":")
+        if not (name and module and attribute):
+            parser.error(f"--also {spec!r}: give NAME=MODULE:CLASS")
+        add_variant(name, getattr(importlib.import_module(module), attribute))
     quick: bool = args.quick
     settings = Settings(
         quick=quick,

@@ -14,7 +14,11 @@ _REQUEST: Message = {"type": "http.request", "body": b"", "more_body": False}
 def make_scope(
     headers: Sequence[tuple[bytes, bytes]], path: str = "/"
 ) -> dict[str, Any]:
-    """Return a fresh HTTP scope, as a server builds one per request."""
+    """Return a fresh HTTP scope, as a server builds one per request.
+
+    With a ``state`` dict, as uvicorn gives every request (a copy of the
+    lifespan state, empty without one).
+    """
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -28,6 +32,7 @@ def make_scope(
         "headers": list(headers),
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
+        "state": {},
     }
 
 

@@ -48,6 +48,17 @@ Feature: Incoming IDs are reused only when safe, valid and trusted
     When the client 10.20.30.40 sends X-Request-ID "from-proxy"
     Then the response header X-Request-ID is "from-proxy"
 
+  Scenario Outline: An ID header the app set itself is kept, whatever its case
+    When a raw app answers with its own header "<name>" "set-by-app"
+    Then the response has exactly 1 X-Request-ID header
+    And the response header X-Request-ID is "set-by-app"
+
+    Examples:
+      | name         |
+      | x-request-id |
+      | X-Request-ID |
+      | X-REQUEST-ID |
+
   Scenario: Other response headers are untouched and the ID appears once
     When a client sends GET "/cookies" with X-Request-ID "cookie-jar"
     Then the response has 2 set-cookie headers

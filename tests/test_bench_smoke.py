@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from pathlib import Path
 
 import pytest
-from bench import attribution, growth, http, inprocess, memory
+from bench import apps, attribution, growth, http, inprocess, memory
+from bench.scopes import make_scope, receive_request
+from starlette.types import Message
+
+from starlette_correlate import correlation_id_var
 
 MIDDLEWARE_VARIANTS = [
     "bare",
@@ -102,15 +108,62 @@ def test_http_run_loads_real_servers_and_reports_the_ratio() -> None:
     assert all(row["responses"] > 0 for row in rows.values())
 
 
-def test_attribution_reports_every_step_in_both_cases() -> None:
-    report = attribution.measure(rounds=1, requests=20)
+@pytest.mark.parametrize("starlette", [False, True])
+def test_attribution_reports_every_row_in_both_cases(starlette: bool) -> None:
+    report = attribution.measure(rounds=1, requests=20, starlette=starlette)
 
     for rows in report.values():
         assert [row["step"] for row in rows] == attribution.STEPS
-        assert rows[0]["step_us"] == rows[0]["overhead_us"]
+        assert rows[0]["ratio_to_floor"] == 1.0
+        assert rows[1]["over_template_us"] == 0.0
+
+
+@pytest.mark.parametrize("row", attribution.STEPS)
+def test_every_attribution_row_does_the_floors_job(row: str) -> None:
+    app = attribution.rows()[row](attribution.raw_app)
+
+    async def answer(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await app(make_scope(headers), receive_request, send)
+        assert correlation_id_var.get() is None
+        return [v for k, v in sent[0]["headers"] if k == b"x-request-id"]
+
+    [generated] = asyncio.run(answer([]))
+    assert uuid.UUID(generated.decode()).version == 7
+    assert asyncio.run(answer([(b"x-request-id", b"kept-1")])) == [b"kept-1"]
 
 
 def test_filter_attribution_reports_every_step() -> None:
     rows = attribution.measure_filter(rounds=1, records=100)
 
     assert [row["step"] for row in rows] == attribution.FILTER_STEPS
+
+
+def test_also_adds_a_correlating_variant(tmp_path: Path) -> None:
+    report_path = tmp_path / "also.json"
+    try:
+        inprocess.main(
+            [
+                "--quick",
+                "--json",
+                str(report_path),
+                "--also",
+                "ours again=starlette_correlate:CorrelationMiddleware",
+            ]
+        )
+    finally:
+        apps.VARIANTS.pop("ours again", None)
+        apps.ADDS_HEADER.discard("ours again")
+
+    report = json.loads(report_path.read_text())
+    for rows in report["middleware"].values():
+        assert [row["name"] for row in rows] == [*MIDDLEWARE_VARIANTS, "ours again"]
+
+
+def test_also_refuses_a_malformed_spec() -> None:
+    with pytest.raises(SystemExit):
+        inprocess.parse_args(["--also", "no-target"])

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from starlette_correlate.context import correlation_id_var
 from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
 from starlette_correlate.errors import (
     ErrorResponseFactory,
@@ -29,9 +30,15 @@ from starlette_correlate.extract import (
     Resolver,
 )
 from starlette_correlate.fields import fields_in_use, fields_var
-from starlette_correlate.ids import DEFAULT_MAX_LENGTH, IdGenerator, IdValidator
+from starlette_correlate.ids import (
+    DEFAULT_MAX_LENGTH,
+    SAFE_ID_BYTES,
+    IdGenerator,
+    IdValidator,
+)
 from starlette_correlate.logs.access import AccessLogMiddleware
-from starlette_correlate.store import ContextStore
+from starlette_correlate.store import ContextStore, reset_token
+from starlette_correlate.traceparent import TraceParent
 
 __all__ = ["STATE_KEY", "CorrelationMiddleware"]
 
@@ -123,7 +130,6 @@ class CorrelationMiddleware:
             error_response or default_error_response
         )
         self._response_header = self.core.header_name.lower().encode("latin-1")
-        self._response_header_length = len(self._response_header)
         self._incoming = tuple(
             name.lower().encode("latin-1") for name in self.core.incoming_headers
         )
@@ -134,6 +140,24 @@ class CorrelationMiddleware:
             trace_context=trace_context,
             adopt_trace_id=adopt_trace_id,
             max_length=max_length,
+        )
+        core = self.core
+        # The default configuration takes the inlined path in __call__.
+        simple = (
+            len(self._incoming) == 1
+            and core.validator is None
+            and core.trusted_sources is None
+            and self._enricher is None
+        )
+        name = self._response_header
+        name_check = (name, len(name), frozenset({name[0], name.upper()[0]}))
+        self._hot = (
+            simple,
+            self._incoming[0],
+            core.max_length,
+            core.generator,
+            name_check,
+            *core.store.tracker(),
         )
 
     @property
@@ -169,15 +193,45 @@ class CorrelationMiddleware:
                 return None if chosen is None else chosen.decode("latin-1")
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(  # noqa: PLR0912, PLR0915 - one frame on purpose (D-perf-6)
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         """Run the app with the request's correlation ID set."""
         scope_type = scope["type"]
         if scope_type not in _CORRELATED:
             await self.app(scope, receive, send)
             return
-
-        response_header = self._response_header
-        header_length = self._response_header_length
+        # One attribute load instead of one per setting: each costs about as
+        # much as a dict operation on the hot path.
+        simple, target, max_length, generator, name_check, keep, forget = self._hot
+        # Fields bound by the app are undone by restoring this snapshot (see
+        # D-context-1 in docs/design.md); until a process first sets fields
+        # the variable is known to be None and is not even read.
+        fields_before = fields_var.get() if fields_in_use.seen else None
+        if simple:
+            # The default configuration, inlined (D-perf-6): the same rule as
+            # incoming_id() and CorrelationCore.request_phase(), whose
+            # equivalence tests/test_hot_path.py checks, without their calls.
+            raw: bytes | None = None
+            repeated = False
+            for name, value in scope["headers"]:
+                if name == target:
+                    repeated = raw is not None
+                    raw = value
+            if (
+                raw is not None
+                and not repeated
+                and 0 < len(raw) <= max_length
+                and not raw.strip(SAFE_ID_BYTES)
+            ):
+                correlation_id = raw.decode("ascii")
+            else:
+                correlation_id = generator()
+                raw = correlation_id.encode("latin-1")
+            header = (name_check[0], raw)
+        else:
+            correlation_id, trace = self._choose(scope)
+            header = (name_check[0], correlation_id.encode("latin-1"))
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -185,48 +239,36 @@ class CorrelationMiddleware:
             if not started and message["type"] in _STARTS:
                 started = True
                 headers = message.get("headers") or ()
-                # Keep a header the app set; only a name of the same length
-                # is worth lowercasing. A loop, not all(): no generator.
+                # Keep a header the app set, whatever its case; the length and
+                # first byte spare a lower() of every other name. A loop, not
+                # all(): no generator.
+                wanted, length, initials = name_check
                 for name, _ in headers:
-                    if len(name) == header_length and name.lower() == response_header:
+                    if (
+                        len(name) == length
+                        and name[0] in initials
+                        and name.lower() == wanted
+                    ):
                         break
                 else:
                     # A copy: an app may reuse one message dict for every
                     # response, and must never find this request's ID in it.
-                    message = {**message, "headers": [*headers, header]}
+                    message = dict(message, headers=[*headers, header])
             await send(message)
 
-        core = self.core
-        # Fields bound by the app are undone by restoring this snapshot (see
-        # D-context-1 in docs/design.md); until a process first sets fields
-        # the variable is known to be None and is not even read.
-        fields_before = fields_var.get() if fields_in_use.seen else None
-        incoming = self.incoming_id(scope)
-        host = None
-        trusted_sources = core.trusted_sources
-        if trusted_sources is not None:  # the client matters only then
-            client = scope.get("client")
-            host = client[0] if client else None
-        enricher = self._enricher
-        if enricher is not None:
-            # An untrusted client's trace context is ignored like its ID: it
-            # would otherwise be bound to our logs and sent on downstream.
-            trace = (
-                enricher.trace_of(scope)
-                if trusted_sources is None or host in trusted_sources
-                else None
-            )
-            incoming = enricher.adopted(incoming, trace)
+        token = correlation_id_var.set(correlation_id)
         # The send wrapper is unique to this request: it is the store's key.
-        correlation_id = core.request_phase(send_with_id, incoming, host)
-        header = (response_header, correlation_id.encode("latin-1"))
+        if simple:
+            keep(send_with_id, (token, correlation_id))
+        else:
+            self.core.store.push(send_with_id, token)
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
         state[STATE_KEY] = correlation_id
         try:
-            if enricher is not None:
-                await enricher.enter(scope, trace, core.store, send_with_id)
+            if not simple and self._enricher is not None:
+                await self._enricher.enter(scope, trace, self.core.store, send_with_id)
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             attach_correlation_id(exc, correlation_id)
@@ -234,9 +276,36 @@ class CorrelationMiddleware:
                 await self._answer_error(scope, receive, send_with_id, exc)
             raise
         finally:
-            core.response_phase(send_with_id)
+            if simple:
+                forget(send_with_id, None)
+                try:
+                    correlation_id_var.reset(token)
+                except (ValueError, RuntimeError):
+                    # Only if something drove this coroutine across contexts.
+                    reset_token(token, correlation_id)
+            else:
+                self.core.response_phase(send_with_id)
             if fields_in_use.seen and fields_var.get() is not fields_before:
                 fields_var.set(fields_before)
+
+    def _choose(self, scope: Scope) -> tuple[str, tuple[str, TraceParent] | None]:
+        """Return the ID of ``scope`` and its trace context, for any option set."""
+        core = self.core
+        incoming = self.incoming_id(scope)
+        host = None
+        trusted_sources = core.trusted_sources
+        if trusted_sources is not None:  # the client matters only then
+            client = scope.get("client")
+            host = client[0] if client else None
+        trace = None
+        enricher = self._enricher
+        if enricher is not None:
+            # An untrusted client's trace context is ignored like its ID: it
+            # would otherwise be bound to our logs and sent on downstream.
+            if trusted_sources is None or host in trusted_sources:
+                trace = enricher.trace_of(scope)
+            incoming = enricher.adopted(incoming, trace)
+        return core.choose_id(incoming, host), trace
 
     async def _answer_error(
         self, scope: Scope, receive: Receive, send: Send, exc: Exception

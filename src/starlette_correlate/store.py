@@ -11,18 +11,18 @@ same store, so one lifecycle serves both kinds of host.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from contextvars import Token
 from typing import Any
 
-__all__ = ["ContextStore"]
+__all__ = ["ContextStore", "reset_token"]
 
 _logger = logging.getLogger("starlette_correlate")
 
 _Pair = tuple[Token[Any], object]
 
 
-def _reset(token: Token[Any], value_set: object) -> None:
+def reset_token(token: Token[Any], value_set: object) -> None:
     """Reset one token; from a foreign context, restore its old value instead.
 
     ``ContextVar.reset`` raises ``ValueError`` when the token was made in
@@ -34,6 +34,16 @@ def _reset(token: Token[Any], value_set: object) -> None:
     left as it would have been; a foreign context holding a value of its own
     is not ours to change. The original context is out of reach: in every
     host we support it is a copy that dies with its thread or task.
+
+    Example::
+
+        >>> from contextvars import ContextVar, copy_context
+        >>> var: ContextVar[str | None] = ContextVar("demo", default=None)
+        >>> token = var.set("abc")
+        >>> copy_context().run(reset_token, token, "abc")  # no ValueError
+        >>> reset_token(token, "abc")
+        >>> var.get() is None
+        True
     """
     var = token.var
     try:
@@ -124,11 +134,44 @@ class ContextStore:
             try:  # the common case, inline: a reset in the request's own context
                 token.var.reset(token)
             except (ValueError, RuntimeError):
-                _reset(token, entry[1])
+                reset_token(token, entry[1])
             return True
         for token, value_set in reversed(entry):
-            _reset(token, value_set)
+            reset_token(token, value_set)
         return True
+
+    def tracker(
+        self,
+    ) -> tuple[Callable[[Hashable, _Pair], None], Callable[..., object]]:
+        """Return ``(keep, forget)`` for a host that holds and resets its own token.
+
+        The ASGI middleware sets and resets in one frame, so it needs the
+        store only to list its requests in flight (``len(store)`` counts
+        them, as for split-phase hosts); going through :meth:`push` and
+        :meth:`release` would cost two Python calls per request on the hot
+        path. ``keep(key, (token, value_set))`` lists a request right after
+        the ``set``; ``forget(key, None)`` unlists it before the host resets
+        the token itself (see :func:`reset_token`). Both are the store's own
+        dictionary methods, so :meth:`release` of a key kept this way still
+        works.
+
+        Example::
+
+            >>> from contextvars import ContextVar
+            >>> var: ContextVar[str | None] = ContextVar("demo", default=None)
+            >>> store = ContextStore()
+            >>> keep, forget = store.tracker()
+            >>> token = var.set("abc")
+            >>> keep("request-1", (token, "abc"))
+            >>> len(store)
+            1
+            >>> _ = forget("request-1", None)
+            >>> var.reset(token)
+            >>> len(store), var.get()
+            (0, None)
+        """
+        entries = self._entries
+        return entries.__setitem__, entries.pop
 
     def __len__(self) -> int:
         """Return how many requests have tokens kept; zero between requests."""

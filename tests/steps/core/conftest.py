@@ -22,7 +22,7 @@ from pytest_bdd import given, parsers, then, when
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 from websockets.sync.client import connect as websocket_connect
 
 from starlette_correlate import (
@@ -281,6 +281,22 @@ def _raw_twice(world: World, first: str, second: str) -> None:
     _raw_request(
         world, [(b"x-request-id", first.encode()), (b"x-request-id", second.encode())]
     )
+
+
+@when(parsers.parse('a raw app answers with its own header "{name}" "{value}"'))
+def _raw_app_own_header(world: World, name: str, value: str) -> None:
+    # Starlette lowercases the names of its responses; a raw app may not.
+    async def own_header(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"text/plain"), (name.encode(), value.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = CorrelationMiddleware(own_header, store=world.store)
+
+    async def exchange() -> None:
+        _take_messages(world, await call_app(app, http_scope("/")))
+
+    asyncio.run(exchange())
 
 
 @when(parsers.parse('the client {ip} sends X-Request-ID "{cid}"'))

@@ -1,0 +1,117 @@
+"""The middleware's inlined default path agrees with the general one (D-perf-6).
+
+With default settings :class:`CorrelationMiddleware` chooses the ID inline
+instead of calling ``incoming_id`` and ``CorrelationCore``; any option that
+needs the core (here a validator accepting everything) takes the general
+path. Both must answer every request with the same ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import types
+from collections.abc import Generator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.types import Receive, Scope, Send
+
+from starlette_correlate import ContextStore, CorrelationMiddleware, correlation_id_var
+from starlette_correlate.ids import is_safe_id, is_safe_raw_id
+from tests.support.asgi import call_app, http_scope
+
+
+async def _ok(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _generated() -> str:
+    return "g"  # within every max_length drawn
+
+
+_names = st.sampled_from([b"x-request-id", b"x-request-i", b"host", b"X-Request-ID"])
+_values = st.one_of(
+    st.binary(max_size=140),
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7F)).map(
+        str.encode
+    ),
+)
+_headers = st.lists(st.tuples(_names, _values), max_size=5)
+
+
+def _answer(app: CorrelationMiddleware, headers: list[tuple[bytes, bytes]]) -> bytes:
+    messages = asyncio.run(call_app(app, http_scope("/", headers=headers)))
+    values: list[bytes] = [v for k, v in messages[0]["headers"] if k == b"x-request-id"]
+    [value] = values
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(headers=_headers, max_length=st.integers(min_value=1, max_value=140))
+def test_the_inlined_path_chooses_what_the_core_chooses(
+    headers: list[tuple[bytes, bytes]], max_length: int
+) -> None:
+    inlined = CorrelationMiddleware(_ok, generator=_generated, max_length=max_length)
+    general = CorrelationMiddleware(
+        _ok, generator=_generated, max_length=max_length, validator=lambda _: True
+    )
+    assert inlined._hot[0] is True
+    assert general._hot[0] is False
+    assert _answer(inlined, headers) == _answer(general, headers)
+
+
+@settings(max_examples=500)
+@given(raw=st.binary(max_size=140), max_length=st.integers(min_value=1, max_value=140))
+def test_the_byte_level_safety_check_matches_the_text_one(
+    raw: bytes, max_length: int
+) -> None:
+    assert is_safe_raw_id(raw, max_length) == is_safe_id(
+        raw.decode("latin-1"), max_length
+    )
+
+
+@types.coroutine
+def _pause() -> Generator[None, None, None]:
+    yield
+
+
+async def _pausing(scope: Scope, receive: Receive, send: Send) -> None:
+    await _pause()
+    await _ok(scope, receive, send)
+
+
+async def _receive() -> dict[str, object]:
+    return {"type": "http.request", "body": b""}
+
+
+async def _discard(message: object) -> None:
+    return None
+
+
+def _drive_across(second: contextvars.Context | None) -> contextvars.Context:
+    """Start a request in one context and finish it in ``second`` (or a fresh one)."""
+    store = ContextStore()
+    app = CorrelationMiddleware(_pausing, store=store)
+    request = app(
+        http_scope("/", headers=[(b"x-request-id", b"abc")]), _receive, _discard
+    )
+    first = contextvars.copy_context()
+    first.run(request.send, None)
+    assert first.run(correlation_id_var.get) == "abc"
+    assert len(store) == 1
+    if second is None:
+        second = first.copy()  # made after the request set the ID
+    with pytest.raises(StopIteration):  # the request finished there
+        second.run(request.send, None)
+    assert len(store) == 0
+    return second
+
+
+def test_a_reset_from_another_context_neither_raises_nor_leaves_the_id() -> None:
+    copied = _drive_across(None)
+    assert copied.run(correlation_id_var.get) is None
+    unrelated = _drive_across(contextvars.copy_context())
+    assert unrelated.run(correlation_id_var.get) is None
