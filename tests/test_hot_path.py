@@ -38,6 +38,8 @@ _values = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7F)).map(
         str.encode
     ),
+    # Servers send bytes; a bytearray must still come back as new bytes.
+    st.from_regex(rb"[0-9a-z-]{1,40}", fullmatch=True).map(bytearray),
 )
 _headers = st.lists(st.tuples(_names, _values), max_size=5)
 
@@ -46,6 +48,7 @@ def _answer(app: CorrelationMiddleware, headers: list[tuple[bytes, bytes]]) -> b
     messages = asyncio.run(call_app(app, http_scope("/", headers=headers)))
     values: list[bytes] = [v for k, v in messages[0]["headers"] if k == b"x-request-id"]
     [value] = values
+    assert type(value) is bytes
     return value
 
 

@@ -262,3 +262,28 @@ def test_the_access_log_shows_the_status_a_custom_error_response_sent(
     assert [
         (getattr(r, "status", None), getattr(r, "request_id", None)) for r in lines
     ] == [(503, "err-503")]
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"validator": lambda _: True}], ids=["inlined", "general"]
+)
+def test_response_headers_given_as_a_one_shot_iterable_are_all_kept(
+    options: dict[str, Any],
+) -> None:
+    async def generator_headers(scope: Scope, receive: Receive, send: Send) -> None:
+        names = (b"content-type", b"set-cookie", b"set-cookie")
+        values = (b"text/plain", b"a=1", b"b=2")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": (pair for pair in zip(names, values, strict=True)),
+            }
+        )
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = CorrelationMiddleware(generator_headers, **options)
+    messages = asyncio.run(call_app(app, http_scope("/")))
+
+    names = [name for name, _ in messages[0]["headers"]]
+    assert names == [b"content-type", b"set-cookie", b"set-cookie", b"x-request-id"]

@@ -225,6 +225,8 @@ class CorrelationMiddleware:
                 and not raw.strip(SAFE_ID_BYTES)
             ):
                 correlation_id = raw.decode("ascii")
+                if raw.__class__ is not bytes:  # a bytearray: never share it
+                    raw = bytes(raw)
             else:
                 correlation_id = generator()
                 raw = correlation_id.encode("latin-1")
@@ -239,6 +241,9 @@ class CorrelationMiddleware:
             if not started and message["type"] in _STARTS:
                 started = True
                 headers = message.get("headers") or ()
+                if headers.__class__ is not list and headers.__class__ is not tuple:
+                    # ASGI allows any iterable; the scan must not use it up.
+                    headers = list(headers)
                 # Keep a header the app set, whatever its case; the length and
                 # first byte spare a lower() of every other name. A loop, not
                 # all(): no generator.
