@@ -129,7 +129,6 @@ class CorrelationMiddleware:
         self.error_response: ErrorResponseFactory = (
             error_response or default_error_response
         )
-        self._response_header = self.core.header_name.lower().encode("latin-1")
         self._incoming = tuple(
             name.lower().encode("latin-1") for name in self.core.incoming_headers
         )
@@ -149,7 +148,8 @@ class CorrelationMiddleware:
             and core.trusted_sources is None
             and self._enricher is None
         )
-        name = self._response_header
+        # The response header: its name, length and possible first bytes.
+        name = core.header_name.lower().encode("latin-1")
         name_check = (name, len(name), frozenset({name[0], name.upper()[0]}))
         self._hot = (
             simple,
