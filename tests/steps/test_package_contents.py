@@ -6,13 +6,11 @@ import re
 import tarfile
 import zipfile
 
-import pytest
 from pytest_bdd import given, parsers, scenarios, then
 
 import starlette_correlate
 from tests.support.dist import (
     Distributions,
-    build,
     package_files,
     wheel_metadata,
     wheel_names,
@@ -24,12 +22,6 @@ scenarios("package_contents.feature")
 
 def _quoted(text: str) -> list[str]:
     return re.findall(r'"([^"]+)"', text)
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
-    # One build for the module's scenarios: about a second with uv's cache.
-    return build(REPO_ROOT, tmp_path_factory.mktemp("dist"))
 
 
 @given(

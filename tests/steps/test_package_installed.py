@@ -22,7 +22,6 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from starlette_correlate import is_safe_id
 from tests.support.dist import (
     Distributions,
-    build,
     build_wheel_from_sdist,
     uv,
     wheel_metadata,
@@ -77,11 +76,6 @@ class User:
 
     def lines_with(self, request_id: str) -> list[dict[str, str]]:
         return [r for r in self.records if r.get("request_id") == request_id]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
-    return build(REPO_ROOT, tmp_path_factory.mktemp("dist"))
 
 
 @given(
