@@ -171,6 +171,9 @@ def test_the_worker_logging_recipe_in_a_worker_process(tmp_path: Path) -> None:
         f"request_id=guide-worker parent={placed.id} shop_worker.ship: shipping o-9"
         in output
     ), output
+    # The broker's files, remote-control ones too, stay in the test's folder.
+    assert (tmp_path / "control").is_dir()
+    assert not (REPO_ROOT / "control").exists()
 
 
 def test_an_eager_task_keeps_the_callers_id() -> None:

@@ -38,6 +38,9 @@ def make_app(folder: Path) -> Celery:
         broker_transport_options={
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
+            # kombu's default is "control" under the working directory: the
+            # worker's remote-control files then landed in the checkout.
+            "control_folder": str(folder / "control"),
             "polling_interval": 0.05,
         },
         broker_connection_retry_on_startup=True,

@@ -16,13 +16,18 @@ from tests.support.servers import REPO_ROOT
 GUIDE = REPO_ROOT / "docs" / "users-guide.md"
 
 
-def recipe(name: str) -> dict[str, Any]:
-    """Execute the guide's ``# recipe: name`` block; return its namespace."""
+def recipe_source(name: str) -> str:
+    """Return the guide's ``# recipe: name`` block as printed, tag line first."""
     text = GUIDE.read_text(encoding="utf-8")
     match = re.search(rf"^# recipe: {name}\n.*?(?=^```)", text, re.S | re.M)
     assert match is not None, f"no recipe {name!r} in the users' guide"
+    return match.group(0)
+
+
+def recipe(name: str) -> dict[str, Any]:
+    """Execute the guide's ``# recipe: name`` block; return its namespace."""
     namespace: dict[str, Any] = {"__name__": f"guide_{name.replace('-', '_')}"}
-    exec(compile(match.group(0), f"users-guide:{name}", "exec"), namespace)  # noqa: S102
+    exec(compile(recipe_source(name), f"users-guide:{name}", "exec"), namespace)  # noqa: S102
     return namespace
 
 
