@@ -89,7 +89,9 @@ class World:
     def records(self) -> list[dict[str, Any]]:
         # serialize=True: one JSON object per line, the record under "record".
         return [
-            json.loads(line)["record"] for line in self.sink.getvalue().splitlines()
+            json.loads(line)["record"]
+            for line in self.sink.getvalue().split("\n")
+            if line
         ]
 
     def line(self, message: str) -> dict[str, Any]:
