@@ -183,10 +183,12 @@ def test_an_intercepted_record_keeps_the_id_it_carries() -> None:
         try:
             run_with_id("req-u-5", lambda: lg.info("through a queue"))
             lg.info("outside, by hand", extra={"request_id": "given"})
+            lg.info("not a string", extra={"request_id": 42})
         finally:
             listener.stop()
     assert sink.by_message("through a queue")["extra"]["request_id"] == "req-u-5"
     assert sink.by_message("outside, by hand")["extra"]["request_id"] == "given"
+    assert sink.by_message("not a string")["extra"]["request_id"] == 42
 
 
 def test_an_intercepted_traceback_gets_the_exception_s_id() -> None:

@@ -167,8 +167,9 @@ class InterceptHandler(logging.Handler):
                 level: str | int = logger.level(record.levelname).name
             except ValueError:  # a level loguru does not know by that name
                 level = record.levelno
-            correlation_id = getattr(record, self.field, None)
-            if not isinstance(correlation_id, str):
+            # Kept as the filter keeps it: whatever the caller put there.
+            correlation_id: object = getattr(record, self.field, None)
+            if correlation_id is None:
                 correlation_id = record_correlation_id(record.exc_info)
             target = (
                 logger
