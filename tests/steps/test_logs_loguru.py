@@ -29,6 +29,7 @@ from starlette_correlate import (
 )
 from starlette_correlate.integrations.loguru import InterceptHandler, patcher
 from tests.support.asgi import run
+from tests.support.loguru_server import ROUTE_VARIABLE
 from tests.support.servers import ServerProcess, serve_in_subprocess
 
 scenarios("logs_loguru.feature")
@@ -183,7 +184,9 @@ def line_level(world: World, message: str, level: str) -> None:
 def uvicorn_loguru(world: World) -> None:
     world.server = world.stack.enter_context(
         serve_in_subprocess(
-            "tests.support.loguru_server:app", extra_args=["--log-level", "info"]
+            "tests.support.loguru_server:app",
+            extra_args=["--log-level", "info"],
+            env={ROUTE_VARIABLE: "1"},
         )
     )
 
