@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import correlation_id_from_exception
 from starlette_correlate.fields import fields_in_use, fields_var
+from starlette_correlate.logs.record_id import record_correlation_id
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
 
@@ -68,18 +67,16 @@ class CorrelationIdFilter(logging.Filter):
         # anyway, but a filter should not pay it twice for nothing).
         if self._default_field:
             if not hasattr(record, "request_id"):
-                correlation_id = correlation_id_var.get()
+                correlation_id = record_correlation_id(record.exc_info)
                 record.request_id = (
-                    self._fallback_id(record)
-                    if correlation_id is None
-                    else correlation_id
+                    self.placeholder if correlation_id is None else correlation_id
                 )
         elif not hasattr(record, self.field):
-            correlation_id = correlation_id_var.get()
+            correlation_id = record_correlation_id(record.exc_info)
             setattr(
                 record,
                 self.field,
-                self._fallback_id(record) if correlation_id is None else correlation_id,
+                self.placeholder if correlation_id is None else correlation_id,
             )
         # Until a process first sets fields there are none to read.
         fields = fields_var.get() if fields_in_use.seen else None
@@ -90,14 +87,6 @@ class CorrelationIdFilter(logging.Filter):
                 if not hasattr(record, key):
                     setattr(record, key, value)
         return True
-
-    def _fallback_id(self, record: logging.LogRecord) -> str:
-        exc_info = record.exc_info
-        if isinstance(exc_info, tuple):
-            correlation_id = correlation_id_from_exception(exc_info[1])
-            if correlation_id is not None:
-                return correlation_id
-        return self.placeholder
 
 
 def get_logger(name: str) -> logging.Logger:
