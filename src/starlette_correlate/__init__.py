@@ -14,7 +14,11 @@ Example::
 
 from typing import TYPE_CHECKING
 
-from starlette_correlate.context import correlation_id_var, get_correlation_id
+from starlette_correlate.context import (
+    correlation_id_var,
+    get_correlation_header,
+    get_correlation_id,
+)
 from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
 from starlette_correlate.errors import correlation_id_from_exception
 from starlette_correlate.extract import from_cookie, from_header, from_query
@@ -56,6 +60,7 @@ __all__ = [
     "from_cookie",
     "from_header",
     "from_query",
+    "get_correlation_header",
     "get_correlation_id",
     "get_fields",
     "get_logger",
