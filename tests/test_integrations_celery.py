@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from starlette_correlate import correlation_id_var, is_safe_id
+from starlette_correlate.context import correlation_header_var
 from starlette_correlate.scope import correlation_scope
 
 pytest.importorskip("celery", reason="the [celery] extra is missing")
@@ -79,6 +80,48 @@ def test_without_generation_a_task_without_id_runs_without_one() -> None:
     finally:
         integration.disconnect_signals()
         integration._settings["generate_missing"] = True
+
+
+def test_the_header_name_travels_with_the_id_only_when_not_the_default() -> None:
+    named: dict[str, Any] = {"id": "t-1"}
+    default: dict[str, Any] = {"id": "t-2"}
+    with correlation_scope("current"):
+        integration._on_publish(sender="x", headers=default)
+        token = correlation_header_var.set("X-Correlation-ID")
+        try:
+            integration._on_publish(sender="x", headers=named)
+        finally:
+            correlation_header_var.reset(token)
+    assert named[integration.HEADER_NAME_HEADER] == "X-Correlation-ID"
+    assert integration.HEADER_NAME_HEADER not in default
+
+
+@pytest.mark.parametrize(
+    ("sent", "seen"),
+    [
+        ("X-Correlation-ID", "X-Correlation-ID"),
+        (None, None),
+        ("X Bad\r\nName", None),
+        ("X-" + "a" * 300, None),
+        (42, None),
+    ],
+)
+def test_the_worker_follows_a_valid_header_name_and_resets_it(
+    sent: object, seen: str | None
+) -> None:
+    request = SimpleNamespace(
+        headers=None,
+        **{integration.ID_HEADER: "abc", integration.HEADER_NAME_HEADER: sent},
+    )
+    task = SimpleNamespace(request=request)
+    integration._on_prerun(task_id="t-1", task=task)
+    try:
+        inside = correlation_header_var.get()
+    finally:
+        integration._on_postrun(task_id="t-1", task=task)
+    assert inside == seen
+    assert correlation_header_var.get() is None
+    assert len(integration.task_store) == 0
 
 
 def test_the_parent_filter_keeps_extra_and_shows_the_placeholder() -> None:
