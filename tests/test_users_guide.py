@@ -19,6 +19,7 @@ EXAMPLES = tagged("example")
 
 # Each recipe and the test file that runs it through tests.support.guide.
 RECIPE_TESTS = {
+    "quickstart-app": "tests/steps/test_package_installed.py",
     "logging-dictconfig": "tests/test_logs_recipe.py",
     "structlog": "tests/test_logs_recipe.py",
     "django-settings": "tests/test_integrations_django.py",

@@ -49,11 +49,16 @@ def run_block(name: str, text: str) -> dict[str, Any]:
     return namespace
 
 
-def recipe(name: str) -> dict[str, Any]:
-    """Execute the guide's ``# recipe: name`` block; return its namespace."""
+def recipe_source(name: str) -> str:
+    """Return the guide's ``# recipe: name`` block as printed, tag line first."""
     recipes = tagged("recipe")
     assert name in recipes, f"no recipe {name!r} in the users' guide"
-    return run_block(name, recipes[name])
+    return recipes[name]
+
+
+def recipe(name: str) -> dict[str, Any]:
+    """Execute the guide's ``# recipe: name`` block; return its namespace."""
+    return run_block(name, recipe_source(name))
 
 
 @contextmanager

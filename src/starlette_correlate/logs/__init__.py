@@ -3,7 +3,8 @@
 :class:`CorrelationIdFilter` stamps records; :class:`KeyValueFormatter` and
 :class:`JsonFormatter` write them as one escaped line each;
 :class:`AccessLogMiddleware` (``CorrelationMiddleware(access_log=True)``)
-writes one line per request on the ``starlette_correlate.access`` logger.
+writes one line per request on the ``starlette_correlate.access`` logger;
+:func:`server_log_config` gives a server's own lines the ID.
 The structlog processor lives in
 :mod:`starlette_correlate.logs.structlog_processor` (optional extra).
 """
@@ -11,6 +12,7 @@ The structlog processor lives in
 from starlette_correlate.logs.access import ACCESS_LOGGER, AccessLogMiddleware
 from starlette_correlate.logs.filter import CorrelationIdFilter, get_logger
 from starlette_correlate.logs.formatters import JsonFormatter, KeyValueFormatter
+from starlette_correlate.logs.servers import server_log_config
 
 __all__ = [
     "ACCESS_LOGGER",
@@ -19,4 +21,5 @@ __all__ = [
     "JsonFormatter",
     "KeyValueFormatter",
     "get_logger",
+    "server_log_config",
 ]
