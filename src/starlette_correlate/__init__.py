@@ -17,7 +17,11 @@ Example::
 
 from typing import TYPE_CHECKING
 
-from starlette_correlate.context import correlation_id_var, get_correlation_id
+from starlette_correlate.context import (
+    correlation_id_var,
+    get_correlation_header,
+    get_correlation_id,
+)
 from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
 from starlette_correlate.errors import correlation_id_from_exception
 from starlette_correlate.extract import from_cookie, from_header, from_query
@@ -59,6 +63,7 @@ __all__ = [
     "from_cookie",
     "from_header",
     "from_query",
+    "get_correlation_header",
     "get_correlation_id",
     "get_fields",
     "get_logger",
