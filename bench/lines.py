@@ -39,10 +39,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette_correlate import CorrelationIdFilter, correlation_id_var
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter
+
+T = TypeVar("T")
 
 VALID_ID = "0192f0e6-5b3c-7d1e-8f00-1234567890ab"
 STDLIB = "stdlib %(...)s Formatter"
@@ -182,8 +184,8 @@ VARIANTS: dict[str, Callable[[Sink], Emit]] = {
 """Each variant: given a sink, return a call that logs the event once."""
 
 
-def _in_request(function: Callable[[], Any]) -> Any:
-    def inner() -> Any:
+def _in_request(function: Callable[[], T]) -> T:
+    def inner() -> T:
         correlation_id_var.set(VALID_ID)
         return function()
 

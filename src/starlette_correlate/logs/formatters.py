@@ -26,11 +26,11 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from json.encoder import encode_basestring
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, cast
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -53,6 +53,7 @@ MAX_NESTED_CHARS = 8192
 MAX_INT_DIGITS = 4300
 """Longer ints are written as ``"<int of N bits>"`` (Python's own default limit)."""
 
+_Style = Literal["%", "{", "$"]
 _INT_LIMIT = 10**MAX_INT_DIGITS
 _I64 = 2**63
 
@@ -127,24 +128,23 @@ def _float_json(value: float) -> str:
     return float.__repr__(value) if math.isfinite(value) else "null"
 
 
-def _json_text(value: object) -> str:
+def _json_text(value: object) -> str:  # noqa: PLR0911 - one dispatch table
     """Return ``value`` as JSON text; the one home of the JSON value rules."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         return encode_basestring(value)
-    if kind is int:
-        digits = _int_text(value)  # type: ignore[arg-type]
-        return encode_basestring(_big_int(value)) if digits is None else digits  # type: ignore[arg-type]
+    if type(value) is int:
+        digits = _int_text(value)
+        return encode_basestring(_big_int(value)) if digits is None else digits
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if kind is float:
-        return _float_json(value)  # type: ignore[arg-type]
-    if kind is _Encoded:
-        return value  # type: ignore[return-value]
+    if type(value) is float:
+        return _float_json(value)
+    if type(value) is _Encoded:
+        return str.__str__(value)
     if isinstance(value, dict | list | tuple):
         return _nested_json(value)
     return _scalar_json(value)
@@ -186,12 +186,14 @@ def _key_text(key: object) -> str:
     return _safe_str(key)
 
 
-def _walk(
+def _walk(  # noqa: PLR0912 - scalars, then the three containers
     value: object, out: list[str], budget: list[int], depth: int, active: set[int]
 ) -> None:
     if not isinstance(value, dict | list | tuple):
         if isinstance(value, str):
-            out.append(_cut(value if type(value) is str else str.__str__(value), budget))
+            out.append(
+                _cut(value if type(value) is str else str.__str__(value), budget)
+            )
             return
         if value is None or isinstance(value, bool | int | float):
             text = _json_text(value)
@@ -215,6 +217,7 @@ def _walk(
         for index, (key, item) in enumerate(list(value.items())):
             if index:
                 out.append(",")
+                budget[0] -= 1
             if budget[0] <= 0:
                 out.append(f'"<truncated>":{len(value) - index}')
                 break
@@ -227,6 +230,7 @@ def _walk(
         for index, item in enumerate(value):
             if index:
                 out.append(",")
+                budget[0] -= 1
             if budget[0] <= 0:
                 out.append(encode_basestring(f"<{len(value) - index} more items>"))
                 break
@@ -292,24 +296,23 @@ def _quoted(text: str) -> str:
     )
 
 
-def _kv_value(value: object) -> str:
+def _kv_value(value: object) -> str:  # noqa: PLR0911 - one dispatch table
     """Return ``value`` spelled for key=value: the one home of those rules."""
-    kind = type(value)
-    if kind is str:
-        return quote_value(value)  # type: ignore[arg-type]
-    if kind is int:
-        digits = _int_text(value)  # type: ignore[arg-type]
-        return _quoted(_big_int(value)) if digits is None else digits  # type: ignore[arg-type]
+    if type(value) is str:
+        return quote_value(value)
+    if type(value) is int:
+        digits = _int_text(value)
+        return _quoted(_big_int(value)) if digits is None else digits
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if kind is float:
-        return float.__repr__(value)  # type: ignore[arg-type]
-    if kind is _Encoded:
-        return value  # type: ignore[return-value]
+    if type(value) is float:
+        return float.__repr__(value)
+    if type(value) is _Encoded:
+        return str.__str__(value)
     if isinstance(value, str):
         return quote_value(str.__str__(value))
     if isinstance(value, int):
@@ -333,7 +336,9 @@ def _kv_key(key: object) -> str:
 
 def _check_name(option: str, name: object, kv: bool) -> str:
     if not isinstance(name, str) or not name:
-        raise ValueError(f"{option}: {name!r} is not a field name; give a non-empty str")
+        raise ValueError(
+            f"{option}: {name!r} is not a field name; give a non-empty str"
+        )
     if kv and not _KEY_SAFE.fullmatch(name):
         raise ValueError(
             f"{option}: {name!r} cannot be a key=value key; use letters, digits "
@@ -352,9 +357,6 @@ def _mapping(option: str, value: object) -> dict[Any, Any]:
 
 class _LineFormatter(logging.Formatter):
     """The fields both formats share; subclasses spell them."""
-
-    converter = time.gmtime
-    """What ``datefmt`` is applied to: UTC, unlike :class:`logging.Formatter`."""
 
     _kv = False
 
@@ -384,7 +386,13 @@ class _LineFormatter(logging.Formatter):
                 f"defaults: {name} has no format string to fill; use static_fields "
                 "for values on every line"
             )
-        super().__init__(None, datefmt, style, validate)
+        if style not in ("%", "{", "$"):
+            raise ValueError(
+                f"style: Style must be one of '%', '{{', '$', not {style!r}"
+            )
+        super().__init__(None, datefmt, cast("_Style", style), validate)
+        # What datefmt is applied to: UTC, unlike logging.Formatter's default.
+        self.converter = time.gmtime
         if isinstance(exclude, str):
             raise TypeError(
                 "exclude: pass a collection of attribute names, e.g. ['color_message']"
@@ -409,7 +417,9 @@ class _LineFormatter(logging.Formatter):
                     f"formatter does not write; rename one of {', '.join(sources)} "
                     "or an extra field"
                 )
-        out = {source: renames.get(source, source) for source in sources}
+        out: dict[str, str] = {
+            source: renames.get(source, source) for source in sources
+        }
         for source in sources:
             _check_name(f"the key of {source!r}", out[source], kv)
         targets: dict[str, str] = {}
@@ -454,7 +464,6 @@ class _LineFormatter(logging.Formatter):
         self._k_exc = out["exc_info"]
         self._k_stack = out["stack_info"]
         self._prepare()
-
 
     def _encode_static(self, value: object) -> object:
         return _Encoded(_kv_value(value) if self._kv else _json_text(value))
@@ -534,7 +543,9 @@ class _LineFormatter(logging.Formatter):
         """
         return self._rest(record, self._head(record))
 
-    def _rest(self, record: logging.LogRecord, data: dict[str, Any]) -> dict[str, Any]:
+    def _rest(  # noqa: PLR0912 - one pass in output order, inlined for speed
+        self, record: logging.LogRecord, data: dict[str, Any]
+    ) -> dict[str, Any]:
         """Add the ID, static fields, extras, traceback and stack to ``data``.
 
         ``data`` holds the head or nothing: a name of ours is never an extra's
@@ -547,7 +558,7 @@ class _LineFormatter(logging.Formatter):
             data[self._k_id] = attributes[id_field]
         if self._statics:
             data.update(self._statics)
-        keys = islice(attributes, _INIT_COUNT - 1, None)
+        keys: Iterator[str] = islice(attributes, _INIT_COUNT - 1, None)
         if next(keys, None) != _LAST_INIT:
             # Not made the usual way (the standard attributes first): read all.
             keys = iter(attributes)
@@ -655,7 +666,7 @@ class KeyValueFormatter(_LineFormatter):
             text += self._k_logger_text + _kv_value(name)
         return text
 
-    def format(self, record: logging.LogRecord) -> str:
+    def format(self, record: logging.LogRecord) -> str:  # noqa: PLR0912
         """Return the record as one line."""
         level = record.levelname
         name = record.name
@@ -703,9 +714,6 @@ class KeyValueFormatter(_LineFormatter):
             else:
                 append(prefix + _kv_value(value))
         return "".join(parts)
-
-
-
 
 
 class JsonFormatter(_LineFormatter):
@@ -773,7 +781,9 @@ class JsonFormatter(_LineFormatter):
             fragment = _orjson.Fragment
             self._fragment = fragment
             self._static_fragments = {
-                key: fragment(text) for key, text in self._statics.items()
+                # orjson takes an exact str only
+                key: fragment(str.__str__(text))
+                for key, text in self._statics.items()
             }
             # time, level, logger, message: str from the record, never ours
             # to convert (a subclass goes to the standard library path).
@@ -812,17 +822,21 @@ class JsonFormatter(_LineFormatter):
                 data = self._collect(record)
             else:
                 return line if line.isprintable() else _printable_json(line)
-        return _printable_json(
-            "{"
-            + ",".join(
-                [
-                    encode_basestring(_key_text(key)) + ":" + _json_text(value)
-                    for key, value in data.items()
-                ]
-            )
-            + "}"
-        )
+        return _plain_json_line(data)
 
 
 _ORJSON_NATIVE = frozenset({str, int, bool, type(None)})
 
+
+def _plain_json_line(data: dict[str, Any]) -> str:
+    """Return ``data`` as one JSON line with the standard library alone."""
+    return _printable_json(
+        "{"
+        + ",".join(
+            [
+                encode_basestring(_key_text(key)) + ":" + _json_text(value)
+                for key, value in data.items()
+            ]
+        )
+        + "}"
+    )
