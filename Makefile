@@ -57,6 +57,7 @@ run: bootstrap
 
 bench: bootstrap
 	$(RUN) python -m bench.inprocess
+	$(RUN) python -m bench.lines
 
 bench-http: bootstrap
 	$(RUN) python -m bench.http

@@ -53,6 +53,7 @@ STDLIB_FORMAT = (
 )
 LINE_LIMIT = 1.10
 FLOOR = "logging floor: a constant line"
+STRUCTLOG_STDLIB = "structlog through logging (the guide's recipe)"
 
 
 class Sink:
@@ -165,6 +166,45 @@ def _structlog(sink: Sink, *, fast: bool) -> Emit:
     return emit
 
 
+def _structlog_stdlib(sink: Sink) -> Emit:
+    import structlog  # noqa: PLC0415
+
+    from starlette_correlate.logs.structlog_processor import (  # noqa: PLC0415
+        add_correlation_id,
+    )
+
+    # The users' guide's recipe: structlog in front of the stdlib logging.
+    name = "bench.lines.structlog-stdlib"
+    handler_logger = logging.getLogger(name)
+    for old in list(handler_logger.handlers):
+        handler_logger.removeHandler(old)
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processor=structlog.processors.JSONRenderer(),
+            foreign_pre_chain=[structlog.stdlib.add_log_level, add_correlation_id],
+        )
+    )
+    handler_logger.addHandler(handler)
+    handler_logger.setLevel(logging.INFO)
+    handler_logger.propagate = False
+    logger = structlog.wrap_logger(
+        handler_logger,
+        processors=[
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_correlation_id,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        wrapper_class=structlog.stdlib.BoundLogger,
+    ).bind()
+
+    def emit() -> None:
+        logger.info("order placed", order_id=42, amount=9.5)
+
+    return emit
+
+
 def add_formatter(name: str, factory: Callable[[], logging.Formatter]) -> None:
     """Add one more stdlib variant: ``factory()`` formats the line."""
     VARIANTS[name] = lambda sink: _stdlib_logger(name, factory(), sink)
@@ -174,6 +214,7 @@ VARIANTS: dict[str, Callable[[Sink], Emit]] = {
     STDLIB: _stdlib,
     "structlog, JSONRenderer (orjson, BytesLogger)": lambda s: _structlog(s, fast=True),
     "structlog, JSONRenderer (json, PrintLogger)": lambda s: _structlog(s, fast=False),
+    STRUCTLOG_STDLIB: _structlog_stdlib,
     "python-json-logger, orjson": _pjl_orjson,
     "python-json-logger, json": _pjl_json,
     "ours, KeyValueFormatter": _ours_kv,
@@ -284,6 +325,7 @@ def targets(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "python-json-logger, orjson",
             "structlog, JSONRenderer (orjson, BytesLogger)",
             "structlog, JSONRenderer (json, PrintLogger)",
+            STRUCTLOG_STDLIB,
         ):
             result[f"{ours} <= {peer}"] = target(ours, peer)
     plain = "ours, JsonFormatter (stdlib json)"

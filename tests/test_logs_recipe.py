@@ -87,3 +87,24 @@ def test_the_structlog_recipe_renders_both_kinds_of_lines() -> None:
         ("from structlog", "req-recipe-2", "info"),
         ("from stdlib", "req-recipe-2", "info"),
     ]
+
+
+def test_the_json_dictconfig_recipe_renames_and_adds_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with logging_restored("shop"):
+        run_recipe("logging-json-dictconfig")
+        run_with_id(
+            "req-recipe-3",
+            lambda: logging.getLogger("shop").info("paid", extra={"cart": {"n": 2}}),
+        )
+    (line,) = capsys.readouterr().out.splitlines()
+    fields = json.loads(line)
+    assert (fields["msg"], fields["request_id"], fields["cart"]) == (
+        "paid",
+        "req-recipe-3",
+        {"n": 2},
+    )
+    assert (fields["service"], fields["env"]) == ("orders", "prod")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fields["time"])
+    assert "message" not in fields
