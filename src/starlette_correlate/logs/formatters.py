@@ -785,22 +785,69 @@ class JsonFormatter(_LineFormatter):
                 key: fragment(str.__str__(text))
                 for key, text in self._statics.items()
             }
-            # time, level, logger, message: str from the record, never ours
-            # to convert (a subclass goes to the standard library path).
             self._head_count = 2 + self.timestamp + self.logger_name
             self._dumps = _orjson.dumps
             self._encode_error = _orjson.JSONEncodeError
+            # Subclasses, datetimes and dataclasses would be spelled by
+            # orjson's own rules; passed through, they make it refuse.
             self._options = (
                 _orjson.OPT_PASSTHROUGH_SUBCLASS
                 | _orjson.OPT_PASSTHROUGH_DATETIME
                 | _orjson.OPT_PASSTHROUGH_DATACLASS
             )
 
+    def _prepare(self) -> None:
+        super()._prepare()
+        keys = self._keys
+        self._j_time = "{" + encode_basestring(keys["time"]) + ":"
+        self._j_level = encode_basestring(keys["level"]) + ":"
+        self._j_logger = "," + encode_basestring(keys["logger"]) + ":"
+        self._j_message = "," + encode_basestring(keys["message"]) + ":"
+        self._level_logger: dict[tuple[object, object], str] = {}
+        self._stamp_json: tuple[str, str] = ("", "")
+
+    def _level_and_logger(self, level: object, name: object) -> str:
+        text = self._j_level + _json_text(level)
+        if self.logger_name:
+            text += self._j_logger + _json_text(name)
+        return text
+
+    def _head_json(self, record: logging.LogRecord) -> str:
+        """Return ``{"time":…,"level":…,"logger":…,"message":…`` for both paths."""
+        level = record.levelname
+        name = record.name
+        try:
+            # Level and logger names repeat: spell each pair once.
+            head = self._level_logger[level, name]
+        except KeyError:
+            head = self._level_and_logger(level, name)
+            if len(self._level_logger) < _CACHE_SIZE:
+                self._level_logger[level, name] = head
+        except TypeError:  # an unhashable level or name
+            head = self._level_and_logger(level, name)
+        if self.timestamp:
+            stamp = self._stamp(record.created, record.msecs)
+            if self.datefmt is None:
+                # Our ISO stamp never needs escaping.
+                head = f'{self._j_time}"{stamp}",{head}'
+            else:
+                last, text = self._stamp_json
+                if stamp != last:
+                    text = encode_basestring(stamp)
+                    self._stamp_json = (stamp, text)
+                head = f"{self._j_time}{text},{head}"
+        else:
+            head = "{" + head
+        message = record.getMessage()
+        return head + self._j_message + _json_text(message)
+
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as one JSON line."""
-        data = self._collect(record)
         if self.fast:
+            data = self._collect(record)
             fragment = self._fragment
+            # The head (time, level, logger, message) is str from the
+            # record; a subclass there makes orjson refuse, as below.
             for key, value in islice(data.items(), self._head_count, None):
                 # orjson sees only the types it spells as we do; the rest
                 # (floats, containers, other objects) is ours, as a fragment.
@@ -817,25 +864,23 @@ class JsonFormatter(_LineFormatter):
                 # what orjson refuses goes to the standard library path.
                 line: str = self._dumps(data, option=self._options).decode()
             except self._encode_error:
-                # A lone surrogate, an int over 64 bits, a key that is not
-                # a str: the standard library path writes those.
-                data = self._collect(record)
+                pass  # a lone surrogate, an int over 64 bits, a key not a str
             else:
                 return line if line.isprintable() else _printable_json(line)
-        return _plain_json_line(data)
+        return _plain_json_line(self._head_json(record), self._rest(record, {}))
 
 
 _ORJSON_NATIVE = frozenset({str, int, bool, type(None)})
 
 
-def _plain_json_line(data: dict[str, Any]) -> str:
-    """Return ``data`` as one JSON line with the standard library alone."""
+def _plain_json_line(head: str, rest: dict[str, Any]) -> str:
+    """Return the line with the standard library alone: ``head``, then ``rest``."""
     return _printable_json(
-        "{"
-        + ",".join(
+        head
+        + "".join(
             [
-                encode_basestring(_key_text(key)) + ":" + _json_text(value)
-                for key, value in data.items()
+                "," + encode_basestring(_key_text(key)) + ":" + _json_text(value)
+                for key, value in rest.items()
             ]
         )
         + "}"
