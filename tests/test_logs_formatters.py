@@ -414,6 +414,8 @@ def check_renamed(record: logging.LogRecord) -> None:
         ({"fmt": "%(message)s"}, ValueError, "format"),
         ({"defaults": {"x": 1}}, ValueError, "static_fields"),
         ({"style": "!"}, ValueError, "Style"),
+        ({"id_field": "level"}, ValueError, "already a field"),
+        ({"id_field": "levelname"}, ValueError, "LogRecord attribute"),
     ],
 )
 def test_bad_options_fail_at_construction(

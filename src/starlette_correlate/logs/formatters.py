@@ -401,6 +401,11 @@ class _LineFormatter(logging.Formatter):
         self.timestamp = timestamp
         self.logger_name = logger_name
         self.id_field = _check_name("id_field", id_field, kv=False)
+        if id_field in _OWN or id_field in _STANDARD:
+            raise ValueError(
+                f"id_field: {id_field!r} is already a field of the line or a "
+                "LogRecord attribute; use the filter's field, e.g. 'request_id'"
+            )
         self.exclude = frozenset(exclude)
         renames = _mapping("rename_fields", rename_fields)
         statics = _mapping("static_fields", static_fields)
@@ -449,7 +454,6 @@ class _LineFormatter(logging.Formatter):
             while fresh in reserved:
                 fresh = f"extra_{fresh}"
             mapped[key] = fresh
-        self._mapped = mapped
         self._keys = out
         # One lookup per extra attribute: None writes it under its own name,
         # "" skips it, anything else is the name to write it under.
