@@ -197,9 +197,9 @@ def _walk(  # noqa: PLR0912 - scalars, then the three containers
             return
         if value is None or isinstance(value, bool | int | float):
             text = _json_text(value)
+            budget[0] -= len(text)
         else:
             text = _cut(_safe_str(value), budget)
-        budget[0] -= len(text)
         out.append(text)
         return
     if depth > MAX_DEPTH:
@@ -214,12 +214,14 @@ def _walk(  # noqa: PLR0912 - scalars, then the three containers
     active.add(ident)
     if isinstance(value, dict):
         out.append("{")
-        for index, (key, item) in enumerate(list(value.items())):
+        # A copy: the dict may change under us in another thread.
+        items = list(value.items())
+        for index, (key, item) in enumerate(items):
             if index:
                 out.append(",")
                 budget[0] -= 1
             if budget[0] <= 0:
-                out.append(f'"<truncated>":{len(value) - index}')
+                out.append(f'"<truncated>":{len(items) - index}')
                 break
             out.append(_cut(_key_text(key), budget))
             out.append(":")
