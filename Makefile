@@ -71,6 +71,7 @@ run: bootstrap
 
 bench: bootstrap
 	$(RUN) python -m bench.inprocess
+	$(RUN) python -m bench.lines
 
 bench-http: bootstrap
 	$(RUN) python -m bench.http
