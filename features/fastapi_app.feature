@@ -1,9 +1,10 @@
 Feature: A FastAPI app gets the ID with the two-line set-up
   FastAPI is a Starlette app: `app.add_middleware(CorrelationMiddleware)`
   is the whole set-up. The request's ID is then current everywhere FastAPI
-  runs the user's code for that request: dependencies (async, and sync ones
-  that FastAPI runs in a worker thread), sync and async endpoints,
-  background tasks after the response, exception handlers, and WebSockets.
+  runs the user's code for that request: dependencies (async, sync ones
+  that FastAPI runs in a worker thread, and the teardown of one with
+  yield), sync and async endpoints, background tasks after the response,
+  exception handlers, and WebSockets.
 
   Background:
     Given a FastAPI app with the correlation middleware added in one line
@@ -20,12 +21,14 @@ Feature: A FastAPI app gets the ID with the two-line set-up
     Then the response status is 200
     And the response JSON field "endpoint_id" equals the response header X-Request-ID
 
-  Scenario: Async and sync dependencies and a sync endpoint see the ID
+  Scenario: Async, sync and yield dependencies and a sync endpoint see the ID
     When a client sends GET "/sync-items" with X-Request-ID "fa-depends"
     Then the response status is 200
     And the response JSON field "async_dependency_id" is "fa-depends"
     And the response JSON field "sync_dependency_id" is "fa-depends"
+    And the response JSON field "yield_dependency_id" is "fa-depends"
     And the response JSON field "endpoint_id" is "fa-depends"
+    And the yield dependency's teardown saw the ID "fa-depends"
 
   Scenario: A background task's log line carries the request's ID
     When a client sends POST "/notify" with X-Request-ID "fa-background"

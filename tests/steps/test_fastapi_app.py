@@ -156,6 +156,12 @@ def _handler_saw(world: World, cid: str) -> None:
     assert world.sightings.from_context == [None]
 
 
+@then(parsers.parse('the yield dependency\'s teardown saw the ID "{cid}"'))
+def _teardown_saw(world: World, cid: str) -> None:
+    assert world.sightings is not None
+    assert world.sightings.teardown == [cid]
+
+
 @then(parsers.parse('the WebSocket replies "{reply}"'))
 def _ws_reply(world: World, reply: str) -> None:
     assert world.ws_reply == reply

@@ -1,7 +1,8 @@
 """A FastAPI app with the two-line set-up, for features/fastapi_app.feature.
 
 Each route reports what ``get_correlation_id()`` returned where FastAPI ran
-the user's code: dependencies (async, and sync ones run in a worker thread),
+the user's code: dependencies (async, sync ones run in a worker thread, and
+the teardown of one with ``yield``),
 sync and async endpoints, a background task (by logging a line), exception
 handlers and a WebSocket endpoint with a dependency.
 """
@@ -9,6 +10,7 @@ handlers and a WebSocket endpoint with a dependency.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -42,6 +44,7 @@ class Sightings:
 
     from_exception: list[str | None] = field(default_factory=list)
     from_context: list[str | None] = field(default_factory=list)
+    teardown: list[str | None] = field(default_factory=list)
 
 
 async def async_dependency() -> str | None:
@@ -51,6 +54,13 @@ async def async_dependency() -> str | None:
 def sync_dependency() -> str | None:
     # FastAPI runs a plain ``def`` dependency in a worker thread.
     return get_correlation_id()
+
+
+async def session(request: Request) -> AsyncIterator[str | None]:
+    # A dependency with ``yield``: its teardown runs once the endpoint has
+    # returned, still inside the request.
+    yield get_correlation_id()
+    request.app.state.sightings.teardown.append(get_correlation_id())
 
 
 def send_notification(to: str) -> None:
@@ -64,6 +74,7 @@ def build_fastapi_app() -> tuple[FastAPI, Sightings]:
     sightings = Sightings()
     app = FastAPI()
     app.add_middleware(CorrelationMiddleware)
+    app.state.sightings = sightings
 
     @app.exception_handler(TeapotError)
     async def teapot(request: Request, exc: TeapotError) -> JSONResponse:
@@ -87,10 +98,12 @@ def build_fastapi_app() -> tuple[FastAPI, Sightings]:
     def sync_items(
         from_async: Annotated[str | None, Depends(async_dependency)],
         from_sync: Annotated[str | None, Depends(sync_dependency)],
+        from_session: Annotated[str | None, Depends(session)],
     ) -> dict[str, str | None]:
         return {
             "async_dependency_id": from_async,
             "sync_dependency_id": from_sync,
+            "yield_dependency_id": from_session,
             "endpoint_id": get_correlation_id(),
         }
 
