@@ -30,3 +30,12 @@ Feature: Celery tasks carry the correlation ID and the parent
   Scenario: A task published outside any request gets a fresh ID
     When a task is published outside any request after one published in a request
     Then the second task's ID is a new one, not the earlier request's
+
+  Scenario: Worker records name the running task and its parent
+    When a request with correlation ID "req-celery-6" publishes a task that publishes a child
+    Then the child's task line names the child's own task ID and its parent's
+
+  Scenario: A task that arrives with no ID gets one from the configured generator
+    Given the signals are connected with a generator of "job-" IDs
+    When a task is published outside any request
+    Then the task ran under an ID the generator made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from starlette_correlate.ids import (
+    checked_generator,
     default_generator,
     is_safe_id,
     is_uuid,
@@ -107,3 +109,14 @@ def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
     child = {value[14:] for value in b"".join(chunks).decode().split(",")}
     assert len(child) == 50
     assert not parent & child
+
+
+def test_a_checked_generator_that_raises_later_gives_a_uuid7(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answers = iter(["job-1"])
+    make = checked_generator(lambda: next(answers))  # the second call raises
+    with caplog.at_level(logging.WARNING, logger="starlette_correlate"):
+        made = make()
+    assert uuid.UUID(made).version == 7
+    assert "generator raised" in caplog.text

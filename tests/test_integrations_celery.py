@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,7 +19,12 @@ from celery import Celery
 from celery.result import AsyncResult
 
 from starlette_correlate.integrations import celery as integration
-from starlette_correlate.integrations.celery import CeleryParentIdFilter
+from starlette_correlate.integrations.celery import (
+    CeleryParentIdFilter,
+    CeleryTaskFilter,
+    celery_parent_id_var,
+    celery_task_id_var,
+)
 from tests.support.celery_process import celery_worker
 from tests.support.celery_worker_app import URL_VARIABLE, make_app
 
@@ -78,8 +84,8 @@ def test_without_generation_a_task_without_id_runs_without_one() -> None:
         integration._on_postrun(task_id="t-1", task=task)
         assert integration.get_celery_parent_id() is None
     finally:
+        integration.connect_signals()  # back to the default options
         integration.disconnect_signals()
-        integration._settings["generate_missing"] = True
 
 
 def test_the_header_name_travels_with_the_id_only_when_not_the_default() -> None:
@@ -149,9 +155,10 @@ def test_the_worker_logging_recipe_in_a_worker_process(redis_url: str) -> None:
         finally:
             integration.disconnect_signals()
         expected = (
-            "request_id=guide-worker parent=- shop.plain: order o-9 placed",
-            f"request_id=guide-worker parent={placed.id} shop_worker.ship: "
-            "shipping o-9",
+            f"request_id=guide-worker task={placed.id} parent=- shop.plain: "
+            "order o-9 placed",
+            f"request_id=guide-worker task={child_id} parent={placed.id} "
+            "shop_worker.ship: shipping o-9",
         )
         # The result is stored before the worker's lines reach us.
         assert worker.wait_for(
@@ -179,3 +186,65 @@ def test_an_eager_task_keeps_the_callers_id() -> None:
     assert outside != "caller-1"
     assert correlation_id_var.get() is None
     assert len(integration.task_store) == 0
+
+
+def test_the_task_filter_stamps_both_ids_and_keeps_extra() -> None:
+    task_token = celery_task_id_var.set("task-1")
+    parent_token = celery_parent_id_var.set("parent-1")
+    try:
+        plain, kept = record(), record(celery_task_id="mine")
+        assert CeleryTaskFilter().filter(plain)
+        assert CeleryTaskFilter().filter(kept)
+    finally:
+        celery_parent_id_var.reset(parent_token)
+        celery_task_id_var.reset(task_token)
+    assert (plain.__dict__["celery_task_id"], plain.__dict__["celery_parent_id"]) == (
+        "task-1",
+        "parent-1",
+    )
+    assert kept.__dict__["celery_task_id"] == "mine"
+    outside = record()
+    CeleryTaskFilter(task_field="task", parent_field=None).filter(outside)
+    assert outside.__dict__["task"] == "-"
+    assert "celery_parent_id" not in outside.__dict__
+    with pytest.raises(ValueError, match="task_field"):
+        CeleryTaskFilter(task_field="no good")
+    with pytest.raises(ValueError, match="nothing to stamp"):
+        CeleryTaskFilter(task_field=None, parent_field=None)
+
+
+def test_a_generator_is_checked_when_the_signals_are_connected() -> None:
+    with pytest.raises(TypeError, match="generator"):
+        integration.connect_signals(generator="uuid")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a safe ID"):
+        integration.connect_signals(generator=lambda: "two words")
+    with pytest.raises(ValueError, match="generate_missing=False"):
+        integration.connect_signals(generate_missing=False, generator=lambda: "job")
+    integration.disconnect_signals()
+
+
+def test_a_generator_that_fails_later_gives_the_task_a_uuid7(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("the ID service is down")
+        return "job-1"
+
+    integration.connect_signals(generator=flaky)
+    task = SimpleNamespace(request=SimpleNamespace(id="t-9", headers={}))
+    try:
+        integration._on_prerun(task_id="t-9", task=task)
+        ran_under = correlation_id_var.get()
+        assert integration.celery_task_id_var.get() == "t-9"
+    finally:
+        integration._on_postrun(task_id="t-9", task=task)
+        integration.connect_signals()
+        integration.disconnect_signals()
+    assert ran_under is not None
+    assert uuid.UUID(ran_under).version == 7
+    assert "generator raised" in caplog.text
+    assert integration.celery_task_id_var.get() is None

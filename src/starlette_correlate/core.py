@@ -14,7 +14,6 @@ and response hooks (Django, Falcon) calls them from its hooks.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Hashable, Iterable, Sequence
 
 from starlette_correlate.context import (
@@ -26,15 +25,13 @@ from starlette_correlate.ids import (
     DEFAULT_MAX_LENGTH,
     IdGenerator,
     IdValidator,
-    default_generator,
+    checked_generator,
     is_safe_id,
 )
 from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
 
 __all__ = ["DEFAULT_HEADER", "CorrelationCore"]
-
-_logger = logging.getLogger("starlette_correlate")
 
 # RFC 9110 token characters: what a header field name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
@@ -136,41 +133,13 @@ class CorrelationCore:
                 f"max_length: {max_length!r} must be a whole number from 1 to 1024"
             )
         self.max_length = max_length
-        self.generator = self._checked_generator(generator)
+        self.generator = checked_generator(generator, self.max_length)
         self.trusted_sources = (
             None if trusted_sources is None else TrustedSources(trusted_sources)
         )
         self.store = ContextStore() if store is None else store
         # No validator and no trusted sources: the safety check alone decides.
         self._plain = self.validator is None and self.trusted_sources is None
-
-    def _checked_generator(self, generator: IdGenerator | None) -> IdGenerator:
-        if generator is None:
-            return default_generator
-        if not callable(generator):
-            raise TypeError(
-                f"generator: {generator!r} is not callable; pass a function of "
-                "no arguments returning a new ID"
-            )
-        sample = generator()
-        if not isinstance(sample, str) or not is_safe_id(sample, self.max_length):
-            raise ValueError(
-                f"generator: it returned {sample!r}, which is not a safe ID; "
-                f"return 1 to {self.max_length} printable ASCII characters "
-                "without spaces, quotes or backslashes"
-            )
-        max_length = self.max_length
-
-        def checked_generator() -> str:
-            # Checked once at start-up is not checked forever: an ID that
-            # turns unsafe later must not reach a header or a log line.
-            value = generator()
-            if isinstance(value, str) and is_safe_id(value, max_length):
-                return value
-            _logger.warning("generator returned an unsafe ID; used a UUIDv7 instead")
-            return default_generator()
-
-        return checked_generator
 
     def accepts(self, value: str) -> bool:
         r"""Return whether an incoming ``value`` is safe and passes the validator.

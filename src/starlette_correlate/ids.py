@@ -8,6 +8,7 @@ were made, which keeps log searches by time range cheap.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -19,6 +20,7 @@ __all__ = [
     "SAFE_ID_BYTES",
     "IdGenerator",
     "IdValidator",
+    "checked_generator",
     "default_generator",
     "is_safe_id",
     "is_safe_raw_id",
@@ -188,3 +190,64 @@ Example::
     >>> uuid.UUID(default_generator()).version
     7
 """
+
+
+_logger = logging.getLogger("starlette_correlate")
+
+
+def checked_generator(
+    generator: IdGenerator | None, max_length: int = DEFAULT_MAX_LENGTH
+) -> IdGenerator:
+    """Return ``generator`` made safe to call on every request or task.
+
+    ``None`` gives :data:`default_generator`. Anything else is called once
+    now: if it is not callable, or its first ID is not a safe one of at
+    most ``max_length`` characters, the configuration is refused with an
+    error that says what to pass. Later, an ID that is unsafe, or a call
+    that raises, is replaced by a UUIDv7 and logged as a warning on the
+    ``starlette_correlate`` logger (without the value): checked once at
+    start-up is not checked forever, and a request or a task must never
+    fail, or carry a forged ID, because of it.
+
+    The middleware's and the Celery integration's ``generator`` options
+    both go through here.
+
+    Example::
+
+        >>> make = checked_generator(lambda: "job-1")
+        >>> make()
+        'job-1'
+        >>> checked_generator(lambda: "two words")
+        Traceback (most recent call last):
+        ...
+        ValueError: generator: it returned 'two words', which is not a safe ID; \
+return 1 to 128 printable ASCII characters without spaces, quotes or backslashes
+    """
+    if generator is None:
+        return default_generator
+    if not callable(generator):
+        raise TypeError(
+            f"generator: {generator!r} is not callable; pass a function of "
+            "no arguments returning a new ID"
+        )
+    sample = generator()
+    if not isinstance(sample, str) or not is_safe_id(sample, max_length):
+        raise ValueError(
+            f"generator: it returned {sample!r}, which is not a safe ID; "
+            f"return 1 to {max_length} printable ASCII characters "
+            "without spaces, quotes or backslashes"
+        )
+    user_generator = generator
+
+    def generate() -> str:
+        try:
+            value = user_generator()
+        except Exception:  # the request goes on with a UUIDv7
+            _logger.warning("generator raised; used a UUIDv7 instead", exc_info=True)
+            return default_generator()
+        if isinstance(value, str) and is_safe_id(value, max_length):
+            return value
+        _logger.warning("generator returned an unsafe ID; used a UUIDv7 instead")
+        return default_generator()
+
+    return generate

@@ -27,7 +27,9 @@ from celery.result import AsyncResult
 from starlette_correlate import CorrelationIdFilter
 from starlette_correlate.integrations.celery import (
     CeleryParentIdFilter,
+    CeleryTaskFilter,
     celery_parent_id_var,
+    celery_task_id_var,
     connect_signals,
     disconnect_signals,
     task_store,
@@ -56,6 +58,7 @@ class AfterTask:
 
     correlation_id: str | None
     parent_id: str | None
+    task_id: str | None
     store_size: int
 
 
@@ -65,6 +68,7 @@ class Worker:
     tasks: dict[str, Task[Any, Any]]
     handler: ListHandler
     errors: ListHandler
+    task_lines: ListHandler
     after: dict[str, list[AfterTask]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -131,8 +135,15 @@ def worker() -> Iterator[Worker]:
     handler.setFormatter(
         logging.Formatter("%(request_id)s %(celery_parent_id)s %(message)s")
     )
+    # The running task and its parent, as CeleryTaskFilter names them.
+    task_lines = ListHandler()
+    task_lines.addFilter(CeleryTaskFilter())
+    task_lines.setFormatter(
+        logging.Formatter("%(celery_task_id)s %(celery_parent_id)s %(message)s")
+    )
     logger = logging.getLogger(LOGGER_NAME)
     logger.addHandler(handler)
+    logger.addHandler(task_lines)
     logger.setLevel(logging.INFO)
     # Celery's own error line for a failed task, logged by its tracer.
     errors = ListHandler()
@@ -141,13 +152,18 @@ def worker() -> Iterator[Worker]:
     errors.setFormatter(logging.Formatter("%(request_id)s %(levelname)s"))
     trace_logger = logging.getLogger("celery.app.trace")
     trace_logger.addHandler(errors)
-    state = Worker(app=app, tasks=tasks, handler=handler, errors=errors)
+    state = Worker(
+        app=app, tasks=tasks, handler=handler, errors=errors, task_lines=task_lines
+    )
 
     # Connected after ours, so it runs after ours: it sees what the worker
     # thread is left with once the task is over.
     def after_task(task_id: str | None = None, **_: Any) -> None:
         seen = AfterTask(
-            correlation_id_var.get(), celery_parent_id_var.get(), len(task_store)
+            correlation_id_var.get(),
+            celery_parent_id_var.get(),
+            celery_task_id_var.get(),
+            len(task_store),
         )
         with state.changed:
             state.after.setdefault(str(task_id), []).append(seen)
@@ -164,6 +180,7 @@ def worker() -> Iterator[Worker]:
         signals.task_postrun.disconnect(dispatch_uid="tests.after")
         disconnect_signals()
         logger.removeHandler(handler)
+        logger.removeHandler(task_lines)
         trace_logger.removeHandler(errors)
 
 
@@ -173,9 +190,14 @@ class World:
     results: dict[str, AsyncResult[Any]] = field(default_factory=dict)
     lines_before: int = 0
     errors_before: int = 0
+    task_lines_before: int = 0
+    made: list[str] = field(default_factory=list)
 
     def new_lines(self) -> list[str]:
         return self.worker.handler.lines[self.lines_before :]
+
+    def new_task_lines(self) -> list[str]:
+        return self.worker.task_lines.lines[self.task_lines_before :]
 
     def finish(self, name: str) -> list[AfterTask]:
         result = self.results[name]
@@ -189,6 +211,7 @@ def world(worker: Worker) -> World:
         worker=worker,
         lines_before=len(worker.handler.lines),
         errors_before=len(worker.errors.lines),
+        task_lines_before=len(worker.task_lines.lines),
     )
 
 
@@ -288,7 +311,7 @@ def celery_error_line(world: World, value: str) -> None:
 def nothing_left(world: World) -> None:
     for name, result in world.results.items():
         for after in world.worker.wait_after(str(result.id)):
-            assert after == AfterTask(None, None, 0), name
+            assert after == AfterTask(None, None, None, 0), name
 
 
 @then(parsers.parse('both attempts logged "{line}"'))
@@ -304,3 +327,43 @@ def second_is_new(world: World) -> None:
     assert second != "req-celery-5"
     assert world.new_lines()[0] == "req-celery-5 - in a request"
     assert world.new_lines()[1] == f"{second} - outside"
+
+
+@then("the child's task line names the child's own task ID and its parent's")
+def child_task_line(world: World) -> None:
+    parent_id = world.results["spawn"].id
+    child_id = world.results["spawn"].get(interval=0.01, timeout=WAIT)
+    world.worker.wait_after(str(child_id))
+    assert world.new_task_lines() == [
+        f"{parent_id} - parent publishing",
+        f"{child_id} {parent_id} child says hi",
+    ]
+
+
+@given(parsers.parse('the signals are connected with a generator of "{prefix}" IDs'))
+def generator_connected(
+    world: World, prefix: str, request: pytest.FixtureRequest
+) -> None:
+    made: list[str] = []
+
+    def job_ids() -> str:
+        made.append(f"{prefix}{len(made)}")
+        return made[-1]
+
+    connect_signals(generator=job_ids)
+    # Back to the module worker's settings, whatever the scenario does.
+    request.addfinalizer(connect_signals)
+    world.made = made
+
+
+@when("a task is published outside any request")
+def publish_plain(world: World) -> None:
+    world.results["plain"] = world.worker.tasks["say"].delay("no ID here")
+    world.finish("plain")
+
+
+@then("the task ran under an ID the generator made")
+def ran_under_generated(world: World) -> None:
+    ran_under = world.results["plain"].get(interval=0.01, timeout=WAIT)
+    assert ran_under in world.made
+    assert world.new_lines() == [f"{ran_under} - no ID here"]

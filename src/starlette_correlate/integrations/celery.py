@@ -24,7 +24,8 @@ import (where the Celery app is made)::
   not the default, the message also names it, and the task's outbound
   httpx calls use it (see :data:`~starlette_correlate.context.correlation_header_var`).
 * Logging: :class:`~starlette_correlate.logs.CorrelationIdFilter` shows the ID;
-  :class:`CeleryParentIdFilter` adds ``celery_parent_id``.
+  :class:`CeleryTaskFilter` adds ``celery_task_id`` (the running task's own
+  ID) and ``celery_parent_id``.
 
 Eager mode (``task_always_eager``, ``task.apply()``) publishes nothing, so no
 header is written: an eager task runs in its caller's context and keeps the
@@ -40,7 +41,7 @@ from contextvars import ContextVar
 from starlette_correlate.context import correlation_header_var, correlation_id_var
 from starlette_correlate.core import _check_header_name
 from starlette_correlate.fields import fields_checkpoint
-from starlette_correlate.ids import default_generator, is_safe_id
+from starlette_correlate.ids import IdGenerator, checked_generator, is_safe_id
 from starlette_correlate.store import ContextStore
 
 try:
@@ -56,10 +57,13 @@ __all__ = [
     "ID_HEADER",
     "PARENT_HEADER",
     "CeleryParentIdFilter",
+    "CeleryTaskFilter",
     "celery_parent_id_var",
+    "celery_task_id_var",
     "connect_signals",
     "disconnect_signals",
     "get_celery_parent_id",
+    "get_celery_task_id",
     "task_store",
 ]
 
@@ -95,6 +99,21 @@ Example::
     True
 """
 
+celery_task_id_var: ContextVar[str | None] = ContextVar(
+    "starlette_correlate.celery_task_id", default=None
+)
+"""The ID of the running task itself; ``None`` outside tasks.
+
+Celery's own task ID (``task.request.id``), not the correlation ID: every
+run of a task has its own, while the correlation ID is that of the request
+(or job) that queued it.
+
+Example::
+
+    >>> celery_task_id_var.get() is None
+    True
+"""
+
 task_store = ContextStore()
 """The reset tokens of the tasks running in this process, one entry per task.
 
@@ -102,7 +121,7 @@ Empty between tasks; tests can check ``len(task_store) == 0``.
 """
 
 _UID = "starlette_correlate."
-_settings = {"generate_missing": True}
+_settings: dict[str, IdGenerator | None] = {"generator": checked_generator(None)}
 
 
 def get_celery_parent_id() -> str | None:
@@ -114,6 +133,17 @@ def get_celery_parent_id() -> str | None:
         True
     """
     return celery_parent_id_var.get()
+
+
+def get_celery_task_id() -> str | None:
+    """Return the ID of the running task, or ``None`` outside tasks.
+
+    Example::
+
+        >>> get_celery_task_id() is None
+        True
+    """
+    return celery_task_id_var.get()
 
 
 def _safe(value: object) -> str | None:
@@ -188,8 +218,9 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
         # and runs in its caller's context: it keeps the caller's ID. In a
         # worker the context holds none between tasks, postrun saw to that.
         correlation_id = correlation_id_var.get()
-    if correlation_id is None and _settings["generate_missing"]:
-        correlation_id = default_generator()
+    generator = _settings["generator"]
+    if correlation_id is None and generator is not None:
+        correlation_id = generator()
     key = _key(task)
     if correlation_id is not None:
         task_store.push(key, correlation_id_var.set(correlation_id))
@@ -197,6 +228,7 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
     if named is not None:
         task_store.push(key, correlation_header_var.set(named))
     task_store.push(key, celery_parent_id_var.set(_header(request, PARENT_HEADER)))
+    task_store.push(key, celery_task_id_var.set(_safe(task_id)))
     # Fields a task binds end with the task: a worker runs the next task in
     # the same thread and context.
     task_store.push(key, fields_checkpoint())
@@ -207,20 +239,36 @@ def _on_postrun(task_id: str | None = None, task: object = None, **_: object) ->
         task_store.release(_key(task))
 
 
-def connect_signals(*, generate_missing: bool = True) -> None:
+def connect_signals(
+    *, generate_missing: bool = True, generator: IdGenerator | None = None
+) -> None:
     """Connect the publish and worker signal handlers; safe to call again.
+
+    Each call replaces the options of the previous one.
 
     Args:
         generate_missing: give a task published with no correlation ID (from
             a script, the beat scheduler, another service) a new one, so its
             log lines still group together.
+        generator: makes those new IDs; UUIDv7 by default. Checked as the
+            middleware's ``generator`` is
+            (:func:`~starlette_correlate.ids.checked_generator`): refused
+            now if it is not callable or its first ID is unsafe; an unsafe
+            ID or an error later gives that task a UUIDv7 instead.
+
+    .. versionchanged:: 0.2.0 ``generator``.
 
     Example::
 
         >>> connect_signals()
         >>> disconnect_signals()
     """
-    _settings["generate_missing"] = bool(generate_missing)
+    if generator is not None and not generate_missing:
+        raise ValueError(
+            "generator: given with generate_missing=False, which makes no IDs; "
+            "drop one of the two"
+        )
+    _settings["generator"] = checked_generator(generator) if generate_missing else None
     signals.before_task_publish.connect(
         _on_publish, weak=False, dispatch_uid=_UID + "publish"
     )
@@ -240,44 +288,100 @@ def disconnect_signals() -> None:
     signals.task_postrun.disconnect(dispatch_uid=_UID + "postrun")
 
 
-class CeleryParentIdFilter(logging.Filter):
-    """Put the parent task's ID on each record as ``record.celery_parent_id``.
+def _checked_field(option: str, field: str | None, example: str) -> str | None:
+    if field is not None and (not isinstance(field, str) or not field.isidentifier()):
+        raise ValueError(
+            f"{option}: {field!r} is not a valid attribute name; use e.g. "
+            f"{example!r}, or None to leave it out"
+        )
+    return field
 
-    ``placeholder`` (``"-"``) when the running task was not published by a
-    task, and outside tasks. A value set with ``extra=`` is kept; the filter
-    never drops a record. Attach it to handlers, beside
+
+class CeleryTaskFilter(logging.Filter):
+    """Put the running task's ID and its parent's on each record.
+
+    ``record.celery_task_id`` is the running task's own ID
+    (``task.request.id``) and ``record.celery_parent_id`` the ID of the task
+    that published it; each is ``placeholder`` (``"-"``) when there is
+    none (outside tasks; a task not published by a task has no parent).
+    ``task_field`` and ``parent_field`` rename them; ``None`` leaves one
+    out. A value set with ``extra=`` is kept; the filter never drops a
+    record. Attach it to handlers, beside
     :class:`~starlette_correlate.logs.CorrelationIdFilter`.
+
+    .. versionadded:: 0.2.0
 
     Example::
 
         import logging
         from starlette_correlate.logs import CorrelationIdFilter
-        from starlette_correlate.integrations.celery import CeleryParentIdFilter
+        from starlette_correlate.integrations.celery import CeleryTaskFilter
 
         handler = logging.StreamHandler()
         handler.addFilter(CorrelationIdFilter())
-        handler.addFilter(CeleryParentIdFilter())
+        handler.addFilter(CeleryTaskFilter())
         handler.setFormatter(logging.Formatter(
-            "request_id=%(request_id)s parent=%(celery_parent_id)s %(message)s"
+            "request_id=%(request_id)s task=%(celery_task_id)s "
+            "parent=%(celery_parent_id)s %(message)s"
         ))
     """
 
     def __init__(
-        self, name: str = "", *, field: str = "celery_parent_id", placeholder: str = "-"
+        self,
+        name: str = "",
+        *,
+        task_field: str | None = "celery_task_id",
+        parent_field: str | None = "celery_parent_id",
+        placeholder: str = "-",
     ) -> None:
         super().__init__(name)
-        if not field.isidentifier():
-            raise ValueError(
-                f"field: {field!r} is not a valid attribute name; "
-                "use e.g. 'celery_parent_id'"
-            )
-        self.field = field
+        stamped = (
+            (
+                _checked_field("task_field", task_field, "celery_task_id"),
+                celery_task_id_var,
+            ),
+            (
+                _checked_field("parent_field", parent_field, "celery_parent_id"),
+                celery_parent_id_var,
+            ),
+        )
+        self._stamped = tuple(
+            (field, variable) for field, variable in stamped if field is not None
+        )
+        if not self._stamped:
+            raise ValueError("task_field, parent_field: both None; nothing to stamp")
         self.placeholder = placeholder
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Stamp ``record`` and let it through."""
         attributes = record.__dict__
-        if self.field not in attributes:
-            parent = celery_parent_id_var.get()
-            attributes[self.field] = self.placeholder if parent is None else parent
+        for field, variable in self._stamped:
+            if field not in attributes:
+                value = variable.get()
+                attributes[field] = self.placeholder if value is None else value
         return True
+
+
+class CeleryParentIdFilter(CeleryTaskFilter):
+    """Put the parent task's ID on each record as ``record.celery_parent_id``.
+
+    :class:`CeleryTaskFilter` with the running task's own ID left out:
+    ``placeholder`` (``"-"``) when the running task was not published by a
+    task, and outside tasks; ``field`` renames it.
+
+    Example::
+
+        import logging
+        from starlette_correlate.integrations.celery import CeleryParentIdFilter
+
+        handler = logging.StreamHandler()
+        handler.addFilter(CeleryParentIdFilter())
+    """
+
+    def __init__(
+        self, name: str = "", *, field: str = "celery_parent_id", placeholder: str = "-"
+    ) -> None:
+        super().__init__(
+            name, task_field=None, parent_field=field, placeholder=placeholder
+        )
+        self.field = field
