@@ -3,20 +3,26 @@
 :class:`CorrelationIdFilter` stamps records; :class:`KeyValueFormatter` and
 :class:`JsonFormatter` write them as one escaped line each;
 :class:`AccessLogMiddleware` (``CorrelationMiddleware(access_log=True)``)
-writes one line per request on the ``starlette_correlate.access`` logger.
+writes one line per request on the ``starlette_correlate.access`` logger;
+``CorrelationMiddleware(error_log=True)`` one traceback line per unhandled
+exception on ``starlette_correlate.error``
+(:mod:`starlette_correlate.logs.errorlog`).
 The structlog processor lives in
 :mod:`starlette_correlate.logs.structlog_processor` (optional extra).
 """
 
 from starlette_correlate.logs.access import ACCESS_LOGGER, AccessLogMiddleware
+from starlette_correlate.logs.errorlog import ERROR_LOGGER, SkipLoggedErrors
 from starlette_correlate.logs.filter import CorrelationIdFilter, get_logger
 from starlette_correlate.logs.formatters import JsonFormatter, KeyValueFormatter
 
 __all__ = [
     "ACCESS_LOGGER",
+    "ERROR_LOGGER",
     "AccessLogMiddleware",
     "CorrelationIdFilter",
     "JsonFormatter",
     "KeyValueFormatter",
+    "SkipLoggedErrors",
     "get_logger",
 ]

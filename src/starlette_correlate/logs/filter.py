@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import correlation_id_from_exception
+from starlette_correlate.errors import record_correlation_id
 from starlette_correlate.fields import fields_in_use, fields_var
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
@@ -28,10 +28,11 @@ class CorrelationIdFilter(logging.Filter):
     strings never fail. The fields bound for the request (``user_id`` and
     so on) become attributes too. A value the caller set with ``extra=`` is
     kept, for the ID and for every field; a field named like a standard
-    record attribute or method is never written. A record whose exception
-    left a request after that request's context was gone (the server's own
-    "Exception in ASGI application" line) gets the ID the exception
-    carries. The filter never drops a record.
+    record attribute or method is never written. A record with an
+    exception that left a request (the server's own "Exception in ASGI
+    application" line) gets the ID that exception carries for the running
+    task, as :func:`~starlette_correlate.errors.record_correlation_id`
+    decides. The filter never drops a record.
 
     Example::
 
@@ -69,17 +70,17 @@ class CorrelationIdFilter(logging.Filter):
         if self._default_field:
             if not hasattr(record, "request_id"):
                 correlation_id = correlation_id_var.get()
+                if record.exc_info is not None:
+                    correlation_id = self._with_exception(correlation_id, record)
                 record.request_id = (
-                    self._fallback_id(record)
-                    if correlation_id is None
-                    else correlation_id
+                    self.placeholder if correlation_id is None else correlation_id
                 )
         elif not hasattr(record, self.field):
-            correlation_id = correlation_id_var.get()
+            correlation_id = self._with_exception(correlation_id_var.get(), record)
             setattr(
                 record,
                 self.field,
-                self._fallback_id(record) if correlation_id is None else correlation_id,
+                self.placeholder if correlation_id is None else correlation_id,
             )
         # Until a process first sets fields there are none to read.
         fields = fields_var.get() if fields_in_use.seen else None
@@ -91,13 +92,16 @@ class CorrelationIdFilter(logging.Filter):
                     setattr(record, key, value)
         return True
 
-    def _fallback_id(self, record: logging.LogRecord) -> str:
+    @staticmethod
+    def _with_exception(
+        correlation_id: str | None, record: logging.LogRecord
+    ) -> str | None:
         exc_info = record.exc_info
         if isinstance(exc_info, tuple):
-            correlation_id = correlation_id_from_exception(exc_info[1])
-            if correlation_id is not None:
-                return correlation_id
-        return self.placeholder
+            # The rare record with a traceback: its exception may know better
+            # than the context (see record_correlation_id).
+            return record_correlation_id(correlation_id, exc_info[1])
+        return correlation_id
 
 
 def get_logger(name: str) -> logging.Logger:

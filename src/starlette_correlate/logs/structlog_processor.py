@@ -21,7 +21,7 @@ import logging
 from structlog.typing import EventDict, WrappedLogger
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import correlation_id_from_exception
+from starlette_correlate.errors import record_correlation_id
 from starlette_correlate.fields import fields_var
 
 __all__ = ["CorrelationIdProcessor", "add_correlation_id"]
@@ -66,8 +66,8 @@ class CorrelationIdProcessor:
                 carried = record.__dict__.get(field)
                 if isinstance(carried, str) and carried != self.placeholder:
                     value = carried
-                elif value is None and isinstance(record.exc_info, tuple):
-                    value = correlation_id_from_exception(record.exc_info[1])
+                elif isinstance(record.exc_info, tuple):
+                    value = record_correlation_id(value, record.exc_info[1])
             event_dict[field] = self.placeholder if value is None else value
         fields = fields_var.get()
         if fields is not None:
