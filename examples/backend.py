@@ -3,9 +3,10 @@
 Run it next to the first service to watch one correlation ID cross a real
 network hop and come back::
 
-    uvicorn examples.backend:app --port 8001 --log-config examples/logging.json
+    starlette-correlate log-config uvicorn > log.json
+    uvicorn examples.backend:app --port 8001 --log-config log.json
     BACKEND_URL=http://127.0.0.1:8001 uvicorn examples.service:app --port 8000 \\
-        --log-config examples/logging.json
+        --log-config log.json
     curl -i http://127.0.0.1:8000/hop
 """
 

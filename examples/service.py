@@ -1,7 +1,7 @@
 """An example host service: a Starlette app using starlette-correlate.
 
 Served by ``make run`` (and by ``make demo``) with uvicorn and the logging
-configuration in ``examples/logging.json``.
+configuration ``starlette-correlate log-config uvicorn`` prints.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 Feature: uvicorn's own lines carry the ID
-  With the documented --log-config, uvicorn's access line and its
+  With the packaged --log-config (`starlette-correlate log-config uvicorn`),
+  uvicorn's access line and its
   "Exception in ASGI application" line name the request's ID, and the
   traceback is logged once.
 
   @server
-  Scenario Outline: A real uvicorn process with the example log configuration
-    Given uvicorn serving the example service with "<config>"
+  Scenario Outline: A real uvicorn process with the packaged log configuration
+    Given uvicorn serving the example service with the packaged "<format>" log configuration
     When a client calls "/hello" and then "/fail"
     Then uvicorn's access line for "/hello" carries the ID of its response
     And uvicorn's access line for "/fail" carries the ID of its response
@@ -13,7 +14,6 @@ Feature: uvicorn's own lines carry the ID
     And the traceback was logged exactly once
 
     Examples:
-      | config                     |
-      | examples/logging.json      |
-      | examples/logging-json.json |
-      | examples/logging-demo.json |
+      | format |
+      | kv     |
+      | json   |

@@ -14,27 +14,14 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from starlette_correlate.logs import server_log_config
 from tests.support.servers import ServerProcess, serve_in_subprocess
 
 pytestmark = pytest.mark.server
 
 scenarios("context_hop.feature")
 
-LOG_CONFIG = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "starlette_correlate.CorrelationIdFilter"}},
-    "formatters": {"json": {"()": "starlette_correlate.logs.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "filters": ["correlation"],
-            "formatter": "json",
-        }
-    },
-    "root": {"level": "INFO", "handlers": ["console"]},
-}
+LOG_CONFIG = server_log_config("uvicorn", format="json")
 
 
 @dataclass

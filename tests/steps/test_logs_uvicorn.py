@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +18,8 @@ from tests.support.logparse import parse_kv
 from tests.support.servers import ServerProcess, serve_in_subprocess
 
 scenarios("logs_uvicorn.feature")
+
+COMMAND = str(Path(sys.executable).parent / "starlette-correlate")
 
 
 @dataclass
@@ -53,10 +58,27 @@ def world() -> Iterator[World]:
         yield world
 
 
-@given(parsers.parse('uvicorn serving the example service with "{config}"'))
-def uvicorn_serving(world: World, config: str) -> None:
+@given(
+    parsers.parse(
+        'uvicorn serving the example service with the packaged "{output}" log '
+        "configuration"
+    )
+)
+def uvicorn_serving(world: World, output: str, tmp_path: Path) -> None:
+    # As a user does: the command's output, written to a file of their own.
+    printed = subprocess.run(
+        [COMMAND, "log-config", "uvicorn", "--format", output],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    config = tmp_path / "log.json"
+    config.write_text(printed.stdout, encoding="utf-8")
     world.server = world.stack.enter_context(
-        serve_in_subprocess("examples.service:app", extra_args=["--log-config", config])
+        serve_in_subprocess(
+            "examples.service:app", extra_args=["--log-config", str(config)]
+        )
     )
 
 
