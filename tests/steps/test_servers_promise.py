@@ -13,12 +13,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from starlette_correlate.logs import server_log_config
 from tests.support.logparse import parse_kv
 from tests.support.servers import SERVERS, RunningServer, ServerSpec, run_server
 
@@ -72,51 +72,6 @@ class Run:
             for r in self.records
             if "exc_info" in r or "Traceback (most recent" in r.get("message", "")
         ]
-
-
-def log_config(server: str) -> dict[str, Any]:
-    """The log configuration the guide gives for ``server`` (provisional)."""
-    config: dict[str, Any] = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {
-            "correlation": {"()": "starlette_correlate.CorrelationIdFilter"},
-            "skip_logged": {"()": "starlette_correlate.logs.SkipLoggedErrors"},
-        },
-        "formatters": {"kv": {"()": "starlette_correlate.logs.KeyValueFormatter"}},
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
-                "filters": ["correlation"],
-                "formatter": "kv",
-            }
-        },
-        "root": {"level": "INFO", "handlers": ["console"]},
-    }
-    loggers: dict[str, dict[str, Any]] = {
-        "uvicorn": {"level": "INFO"},
-        "uvicorn.error": {"level": "INFO"},
-        "uvicorn.access": {"level": "INFO"},
-        "gunicorn": {"level": "INFO"},
-        "hypercorn": {"level": "INFO"},
-        "daphne": {"level": "INFO"},
-        "_granian": {"level": "INFO"},
-    }
-    if server == "gunicorn":
-        for name in ("gunicorn.error", "gunicorn.access"):
-            loggers[name] = {
-                "level": "INFO", "handlers": ["console"], "propagate": False
-            }  # fmt: skip
-    if server == "hypercorn":
-        for name in ("hypercorn.error", "hypercorn.access"):
-            loggers[name] = {"level": "INFO", "handlers": [], "propagate": True}
-    if server == "granian":
-        loggers["_granian.utils"] = {"level": "CRITICAL"}
-    if server == "daphne":
-        loggers["daphne.server"] = {"level": "INFO", "filters": ["skip_logged"]}
-    config["loggers"] = loggers
-    return config
 
 
 def client(run: Run, url: str) -> httpx.Client:
@@ -220,7 +175,8 @@ def serving(server_runs: Runs, name: str) -> Run:
     if name not in server_runs.by_name:
         spec = SERVERS[name]
         run = Run(spec)
-        with run_server(spec, log_config(spec.server), server_runs.folder) as server:
+        config = server_log_config(spec.server)
+        with run_server(spec, config, server_runs.folder) as server:
             exercise(run, server)
             run.lines = server.stop()
         run.parse()

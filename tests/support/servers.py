@@ -313,7 +313,6 @@ def run_server(
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "HOME": str(folder),
-        "SERVER_LOG_CONFIG": str(config_path),
         **spec.env,
     }
     process = subprocess.Popen(
