@@ -180,7 +180,6 @@ class ServerSpec:
     library_lines: bool = False
     whole_bodies: bool = False
     late_errors: bool = False
-    env: Mapping[str, str] = field(default_factory=dict)
 
 
 def _bin(name: str) -> str:
@@ -313,7 +312,6 @@ def run_server(
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "HOME": str(folder),
-        **spec.env,
     }
     process = subprocess.Popen(
         spec.argv(spec.app, port, config_path),
