@@ -107,7 +107,7 @@ def attach_correlation_id(exc: BaseException, correlation_id: str) -> None:
     try:
         setattr(exc, _CARRIED, carried)
         setattr(exc, _ATTRIBUTE, correlation_id)
-    except AttributeError:  # an exception class with __slots__
+    except AttributeError:  # an exception that refuses new attributes
         return
     # One note, never one per request: a cached exception failing a million
     # requests must not grow a million notes.
