@@ -1,7 +1,9 @@
 # starlette-correlate: every gate is a target; `make all` runs them all.
 # On a fresh machine with only Python 3.11, pip and make, the first target
 # that needs the environment installs uv (into .bin/, with pip) and the
-# locked environment (uv sync --locked).
+# locked environment (uv sync --locked). The Celery tests run a real
+# redis-server: bootstrap installs the Debian package when it is missing
+# and we are root, and otherwise says which command to run.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -11,7 +13,7 @@ RUN := $(UV) run --locked --no-sync
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: all bootstrap check-fmt fmt lint typecheck test markdownlint \
+.PHONY: all bootstrap system-packages check-fmt fmt lint typecheck test markdownlint \
 	check-plans demo run bench bench-http clean
 
 all: check-fmt lint typecheck test markdownlint check-plans
@@ -24,7 +26,19 @@ $(CURDIR)/.bin/uv-env/bin/uv:
 	$(UV) sync --locked
 	@touch $@
 
-bootstrap: .venv/.synced
+bootstrap: .venv/.synced system-packages
+
+system-packages:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && apt-get install -y redis-server; \
+		else \
+			echo "redis-server is missing (the Celery tests start one). Run:" >&2; \
+			echo "    sudo apt-get update && sudo apt-get install -y redis-server" >&2; \
+			echo "(or install redis-server with your system's package manager)" >&2; \
+			exit 1; \
+		fi; \
+	}
 
 check-fmt: bootstrap
 	$(RUN) ruff format --check .

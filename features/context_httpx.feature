@@ -41,3 +41,29 @@ Feature: Outbound httpx calls carry the correlation ID
     When the async client with header "X-Correlation-ID" calls the echo service in a scope with ID "out-3"
     Then the echo service received X-Correlation-ID "out-3" exactly once
     And the echo service received no X-Request-ID
+
+  Scenario Outline: A client follows the header name of the middleware that set the ID
+    Given a service under CorrelationMiddleware with header "X-Correlation-ID" that calls the echo service with a <kind> client
+    When the service is called with X-Correlation-ID "in-1"
+    Then the echo service received X-Correlation-ID "in-1" exactly once
+    And the echo service received no X-Request-ID
+
+    Examples:
+      | kind  |
+      | sync  |
+      | async |
+
+  Scenario: A header name given to the client wins over the middleware's
+    Given a service under CorrelationMiddleware with header "X-Correlation-ID" that calls the echo service with a client for header "X-Trace-Me"
+    When the service is called with X-Correlation-ID "in-2"
+    Then the echo service received X-Trace-Me "in-2" exactly once
+    And the echo service received no X-Correlation-ID
+
+  Scenario Outline: An httpx2 client is instrumented like an httpx one
+    When the <kind> httpx2 client calls the echo service in a scope with ID "out-4"
+    Then the echo service received X-Request-ID "out-4" exactly once
+
+    Examples:
+      | kind  |
+      | sync  |
+      | async |

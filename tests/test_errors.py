@@ -7,8 +7,8 @@ import gc
 
 from starlette_correlate.errors import (
     attach_correlation_id,
+    choose_record_id,
     correlation_id_from_exception,
-    record_correlation_id,
 )
 
 
@@ -41,7 +41,7 @@ def test_within_one_task_the_innermost_request_keeps_its_id() -> None:
     async def nested() -> str | None:
         attach_correlation_id(exc, "inner")  # the mounted app's middleware
         attach_correlation_id(exc, "outer")  # then the outer one
-        return record_correlation_id(None, exc)
+        return choose_record_id(None, exc)
 
     assert asyncio.run(nested()) == "inner"
 
@@ -54,7 +54,7 @@ def test_an_exception_refusing_attributes_is_left_alone() -> None:
     exc = FrozenError()
     attach_correlation_id(exc, "req")
     assert correlation_id_from_exception(exc) is None
-    assert record_correlation_id("ctx", exc) == "ctx"
+    assert choose_record_id("ctx", exc) == "ctx"
     assert not getattr(exc, "__notes__", None)
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
 from starlette_correlate import ContextStore, CorrelationMiddleware, correlation_id_var
+from starlette_correlate.context import correlation_header_var
 from starlette_correlate.ids import is_safe_id, is_safe_raw_id
 from tests.support.asgi import call_app, http_scope
 
@@ -118,3 +119,39 @@ def test_a_reset_from_another_context_neither_raises_nor_leaves_the_id() -> None
     assert copied.run(correlation_id_var.get) is None
     unrelated = _drive_across(contextvars.copy_context())
     assert unrelated.run(correlation_id_var.get) is None
+
+
+@pytest.mark.parametrize(
+    ("options", "inlined"),
+    [({}, True), ({"validator": lambda _: True}, False)],
+)
+@pytest.mark.parametrize(
+    ("header_name", "published"),
+    [
+        ("X-Request-ID", None),
+        ("x-request-id", None),
+        ("X-Correlation-ID", "X-Correlation-ID"),
+    ],
+)
+def test_both_paths_publish_a_non_default_header_name_and_reset_it(
+    options: dict[str, object],
+    inlined: bool,
+    header_name: str,
+    published: str | None,
+) -> None:
+    seen: list[str | None] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(correlation_header_var.get())
+        await _ok(scope, receive, send)
+
+    middleware = CorrelationMiddleware(app, header_name=header_name, **options)  # type: ignore[arg-type]
+    assert middleware._hot[0] is inlined
+
+    async def request_then_read() -> str | None:
+        await call_app(middleware, http_scope("/"))
+        return correlation_header_var.get()  # in the context the request ran in
+
+    assert asyncio.run(request_then_read()) is None
+    assert seen == [published]
+    assert len(middleware.store) == 0

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import io
 import logging
-import os
-import re
-import signal
-import subprocess
-import sys
-import threading
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from starlette_correlate import correlation_id_var, is_safe_id
+from starlette_correlate.context import correlation_header_var
 from starlette_correlate.scope import correlation_scope
 
 pytest.importorskip("celery", reason="the [celery] extra is missing")
 
 from celery import Celery
-from celery.contrib.testing.worker import start_worker
 from celery.result import AsyncResult
 
 from starlette_correlate.integrations import celery as integration
 from starlette_correlate.integrations.celery import CeleryParentIdFilter
-from tests.support.celery_worker_app import FOLDER_VARIABLE, make_app
-from tests.support.guide import handlers_restored, recipe, send
-from tests.support.servers import REPO_ROOT
+from tests.support.celery_process import celery_worker
+from tests.support.celery_worker_app import URL_VARIABLE, make_app
 
 
 def record(**extra: Any) -> logging.LogRecord:
@@ -91,6 +82,48 @@ def test_without_generation_a_task_without_id_runs_without_one() -> None:
         integration._settings["generate_missing"] = True
 
 
+def test_the_header_name_travels_with_the_id_only_when_not_the_default() -> None:
+    named: dict[str, Any] = {"id": "t-1"}
+    default: dict[str, Any] = {"id": "t-2"}
+    with correlation_scope("current"):
+        integration._on_publish(sender="x", headers=default)
+        token = correlation_header_var.set("X-Correlation-ID")
+        try:
+            integration._on_publish(sender="x", headers=named)
+        finally:
+            correlation_header_var.reset(token)
+    assert named[integration.HEADER_NAME_HEADER] == "X-Correlation-ID"
+    assert integration.HEADER_NAME_HEADER not in default
+
+
+@pytest.mark.parametrize(
+    ("sent", "seen"),
+    [
+        ("X-Correlation-ID", "X-Correlation-ID"),
+        (None, None),
+        ("X Bad\r\nName", None),
+        ("X-" + "a" * 300, None),
+        (42, None),
+    ],
+)
+def test_the_worker_follows_a_valid_header_name_and_resets_it(
+    sent: object, seen: str | None
+) -> None:
+    request = SimpleNamespace(
+        headers=None,
+        **{integration.ID_HEADER: "abc", integration.HEADER_NAME_HEADER: sent},
+    )
+    task = SimpleNamespace(request=request)
+    integration._on_prerun(task_id="t-1", task=task)
+    try:
+        inside = correlation_header_var.get()
+    finally:
+        integration._on_postrun(task_id="t-1", task=task)
+    assert inside == seen
+    assert correlation_header_var.get() is None
+    assert len(integration.task_store) == 0
+
+
 def test_the_parent_filter_keeps_extra_and_shows_the_placeholder() -> None:
     kept = record(celery_parent_id="mine")
     plain = record()
@@ -102,75 +135,28 @@ def test_the_parent_filter_keeps_extra_and_shows_the_placeholder() -> None:
         CeleryParentIdFilter(field="not valid")
 
 
-def test_the_users_guide_recipe_logs_the_request_id_and_the_parent() -> None:
-    with handlers_restored("shop.tasks"):
-        found = recipe("celery")
-        celery_app = found["celery_app"]
-        celery_app.conf.broker_transport_options = {"polling_interval": 0.01}
-        stream = io.StringIO()
-        found["handler"].setStream(stream)
-        shipped_seen = threading.Event()
-
-        class Watch(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                if record.getMessage().startswith("shipping"):
-                    shipped_seen.set()
-
-        found["logger"].addHandler(Watch())
+def test_the_worker_logging_recipe_in_a_worker_process(redis_url: str) -> None:
+    app = make_app(redis_url)
+    with celery_worker(
+        "tests.support.celery_worker_app", {URL_VARIABLE: redis_url}
+    ) as worker:
+        integration.connect_signals()
         try:
-            with start_worker(celery_app, pool="solo", perform_ping_check=False):
-                response = send(found["app"], "POST", "/orders/o-1", "guide-celery")
-                assert response.status_code == 202
-                assert shipped_seen.wait(timeout=15)
+            with correlation_scope("guide-worker"):
+                placed = app.tasks["shop_worker.place"].delay("o-9")
+            child_id = placed.get(timeout=60, interval=0.05)
+            AsyncResult(child_id, app=app).get(timeout=30, interval=0.05)
         finally:
             integration.disconnect_signals()
-    placed, shipped = stream.getvalue().splitlines()
-    assert placed == "INFO request_id=guide-celery parent=- shop.tasks order o-1 placed"
-    parent = re.fullmatch(
-        r"INFO request_id=guide-celery parent=(\S+) shop.tasks shipping o-1", shipped
-    )
-    assert parent is not None
-    assert is_safe_id(parent.group(1))
-    assert len(integration.task_store) == 0
-
-
-def test_the_worker_logging_recipe_in_a_worker_process(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "celery", "-A", "tests.support.celery_worker_app", "worker"),
-            *("--pool=solo", "--loglevel=INFO", "--hostname=guide@localhost"),
-            *("--without-heartbeat", "--without-mingle", "--without-gossip"),
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, FOLDER_VARIABLE: str(tmp_path), "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    integration.connect_signals()
-    try:
-        with correlation_scope("guide-worker"):
-            placed = app.tasks["shop_worker.place"].delay("o-9")
-        child_id = placed.get(timeout=60, interval=0.05)
-        AsyncResult(child_id, app=app).get(timeout=30, interval=0.05)
-    finally:
-        integration.disconnect_signals()
-        # Cold shutdown: the lines are written; a warm one waits seconds more.
-        worker.send_signal(signal.SIGQUIT)
-        try:
-            output, _ = worker.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
-    assert "request_id=guide-worker parent=- shop.plain: order o-9 placed" in output, (
-        output
-    )
-    assert (
-        f"request_id=guide-worker parent={placed.id} shop_worker.ship: shipping o-9"
-        in output
-    ), output
+        expected = (
+            "request_id=guide-worker parent=- shop.plain: order o-9 placed",
+            f"request_id=guide-worker parent={placed.id} shop_worker.ship: "
+            "shipping o-9",
+        )
+        # The result is stored before the worker's lines reach us.
+        assert worker.wait_for(
+            lambda lines: all(any(e in line for line in lines) for e in expected)
+        ), worker.output
 
 
 def test_an_eager_task_keeps_the_callers_id() -> None:

@@ -16,6 +16,7 @@ EXTRAS = [
         "opentelemetry",
     ),
     ("starlette_correlate.integrations.sentry", "sentry_sdk", "sentry"),
+    ("starlette_correlate.integrations.loguru", "loguru", "loguru"),
 ]
 
 
@@ -34,7 +35,8 @@ def test_a_missing_package_names_the_extra(
 def test_the_core_imports_no_integration_package() -> None:
     code = (
         "import sys, starlette_correlate, starlette_correlate.integrations;"
-        "print(sorted(m for m in ('celery', 'opentelemetry', 'sentry_sdk', 'django')"
+        "print(sorted(m for m in"
+        " ('celery', 'opentelemetry', 'sentry_sdk', 'django', 'loguru')"
         " if m in sys.modules))"
     )
     out = subprocess.run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette_correlate.scope import correlation_scope
 
 pytest.importorskip("opentelemetry.sdk", reason="the [opentelemetry] extra is missing")
 
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -23,7 +23,6 @@ from starlette_correlate.integrations.opentelemetry import (
     record_correlation_id,
 )
 from tests.support.guide import handlers_restored, recipe, send
-from tests.support.tracing import traced
 
 
 def record(**extra: Any) -> logging.LogRecord:
@@ -69,23 +68,32 @@ def test_the_filter_keeps_values_set_with_extra() -> None:
     )
 
 
-def test_the_users_guide_recipe_marks_the_span_and_the_line() -> None:
+def global_exporter() -> InMemorySpanExporter:
+    """An exporter on the process-wide provider, which can be set only once."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+        provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+def test_the_users_guide_recipe_marks_the_span_and_the_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exporter = global_exporter()  # what the user's tracing set-up does
     with handlers_restored("shop.checkout"):
         found = recipe("opentelemetry")
-        stream = io.StringIO()
-        found["handler"].setStream(stream)
-        exporter = InMemorySpanExporter()
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-
-        app = traced(found["app"], provider.get_tracer("guide"))
-        assert send(app, "GET", "/checkout", "guide-otel").status_code == 200
-
-    (span,) = exporter.get_finished_spans()
+        assert send(found["app"], "GET", "/checkout", "guide-otel").status_code == 200
+    spans = exporter.get_finished_spans()
+    exporter.shutdown()
+    (span,) = [s for s in spans if s.kind is trace.SpanKind.SERVER]
     assert (span.attributes or {})["correlation.id"] == "guide-otel"
     context = span.get_span_context()
     assert context is not None
-    assert stream.getvalue() == (
+    assert capsys.readouterr().err == (
         f"INFO trace_id={context.trace_id:032x} span_id={context.span_id:016x} "
         "request_id=guide-otel shop.checkout checking out\n"
     )

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
-import re
 from collections.abc import Iterator
 
 import pytest
 import structlog
 
+from tests.support.guide import recipe
 from tests.support.logparse import parse_kv, run_with_id
-from tests.support.servers import REPO_ROOT
-
-GUIDE = (REPO_ROOT / "docs" / "users-guide.md").read_text(encoding="utf-8")
-RECIPES = {
-    match.group(1): match.group(0)
-    for match in re.finditer(r"^# recipe: ([\w-]+)\n.*?(?=^```)", GUIDE, re.S | re.M)
-}
 
 
 @contextlib.contextmanager
@@ -39,16 +31,11 @@ def logging_restored(*names: str) -> Iterator[None]:
             logger.propagate = propagate
 
 
-def run_recipe(name: str) -> None:
-    namespace: dict[str, object] = {"__name__": f"recipe_{name.replace('-', '_')}"}
-    exec(compile(RECIPES[name], f"users-guide:{name}", "exec"), namespace)  # noqa: S102
-
-
 def test_the_dictconfig_recipe_stamps_child_loggers_lines(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with logging_restored("shop", "shop.db"):
-        run_recipe("logging-dictconfig")
+        recipe("logging-dictconfig")
         run_with_id("req-recipe-1", lambda: logging.getLogger("shop.db").info("query"))
         logging.getLogger("shop").warning('outside "any" request')
     lines = capsys.readouterr().out.splitlines()
@@ -61,19 +48,14 @@ def test_the_dictconfig_recipe_stamps_child_loggers_lines(
     assert (second["message"], second["request_id"]) == ('outside "any" request', "-")
 
 
-def test_the_structlog_recipe_renders_both_kinds_of_lines() -> None:
-    stream = io.StringIO()
+def test_the_structlog_recipe_renders_both_kinds_of_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     try:
         with logging_restored():
-            run_recipe("structlog")
-            (handler,) = [
-                h
-                for h in logging.getLogger().handlers
-                if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
-            ]
-            assert isinstance(handler, logging.StreamHandler)
-            handler.setStream(stream)
-            logging.getLogger().setLevel(logging.INFO)
+            # As printed: its handler writes to this test's captured stderr,
+            # at the level the recipe sets.
+            recipe("structlog")
 
             def log_both() -> None:
                 structlog.get_logger("shop").info("from structlog")
@@ -82,8 +64,9 @@ def test_the_structlog_recipe_renders_both_kinds_of_lines() -> None:
             run_with_id("req-recipe-2", log_both)
     finally:
         structlog.reset_defaults()
-    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(e["event"], e["request_id"], e["level"]) for e in events] == [
+        ("ready", "-", "info"),  # the recipe's own line, outside any request
         ("from structlog", "req-recipe-2", "info"),
         ("from stdlib", "req-recipe-2", "info"),
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,7 @@ import pytest
 
 from starlette_correlate import correlation_scope, get_correlation_id
 from starlette_correlate.pytest_plugin import CorrelationRecords
-from tests.support.servers import REPO_ROOT
+from tests.support.guide import tagged
 
 pytest_plugins = ["pytester"]
 
@@ -126,8 +125,5 @@ def test_an_unsafe_marker_value_is_a_clear_error(pytester: pytest.Pytester) -> N
 
 
 def test_the_users_guide_recipe_passes(pytester: pytest.Pytester) -> None:
-    guide = (REPO_ROOT / "docs" / "users-guide.md").read_text(encoding="utf-8")
-    match = re.search(r"^# recipe: pytest-fixtures\n.*?(?=^```)", guide, re.S | re.M)
-    assert match is not None, "the users' guide lost its pytest recipe"
-    pytester.makepyfile(test_recipe=match.group(0))
+    pytester.makepyfile(test_recipe=tagged("recipe")["pytest-fixtures"])
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

@@ -1,31 +1,80 @@
-"""Every Python block of the users' guide that starts with `# example:` runs."""
+"""Every code block of the users' guide is run as printed, or is not Python.
+
+``# example:`` blocks run here, and an ``app`` they build answers a request
+with its correlation ID; each ``# recipe:`` block is run by the test of what
+it configures, listed in :data:`RECIPE_TESTS`.
+"""
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
 import pytest
 
+from starlette_correlate import CorrelationMiddleware, is_safe_id
+from tests.support.guide import code_blocks, run_block, send, tagged
 from tests.support.servers import REPO_ROOT
 
-GUIDE = (REPO_ROOT / "docs" / "users-guide.md").read_text(encoding="utf-8")
-BLOCKS = {
-    match.group(1): match.group(0)
-    for match in re.finditer(r"^# example: ([\w-]+)\n.*?(?=^```)", GUIDE, re.S | re.M)
+EXAMPLES = tagged("example")
+
+# Each recipe and the test file that runs it through tests.support.guide.
+RECIPE_TESTS = {
+    "quickstart-app": "tests/steps/test_package_installed.py",
+    "logging-dictconfig": "tests/test_logs_recipe.py",
+    "structlog": "tests/test_logs_recipe.py",
+    "loguru": "tests/test_integrations_loguru.py",
+    "django-settings": "tests/test_integrations_django.py",
+    "django-views": "tests/test_integrations_django.py",
+    "pytest-fixtures": "tests/test_pytest_plugin.py",
+    "celery": "tests/support/guide_celery.py",
+    "celery-worker-logging": "tests/support/celery_worker_app.py",
+    "opentelemetry": "tests/test_integrations_opentelemetry.py",
+    "sentry": "tests/test_integrations_sentry.py",
 }
+NOT_PYTHON = {"console", "bash", "text"}
+
+
+def test_every_python_block_is_tagged_and_the_rest_are_not_code() -> None:
+    languages = set()
+    for language, text in code_blocks():
+        languages.add(language)
+        if language == "python":
+            first = text.splitlines()[0]
+            assert first.startswith(("# example: ", "# recipe: ")), first
+    assert languages <= NOT_PYTHON | {"python"}, languages - NOT_PYTHON
+
+
+def test_every_recipe_is_run_by_its_test() -> None:
+    assert set(tagged("recipe")) == set(RECIPE_TESTS)
+    for name, path in RECIPE_TESTS.items():
+        source = Path(REPO_ROOT / path).read_text(encoding="utf-8")
+        assert f'"{name}"' in source, f"{path} does not run the recipe {name!r}"
 
 
 def test_the_guide_has_examples() -> None:
     assert {
         "starlette-setup",
+        "fastapi-setup",
         "logging-basic",
         "options",
         "cors",
         "split-phase",
-    } <= set(BLOCKS)
+    } <= set(EXAMPLES)
 
 
-@pytest.mark.parametrize("name", sorted(BLOCKS))
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_runs(name: str) -> None:
-    namespace: dict[str, object] = {"__name__": f"guide_{name.replace('-', '_')}"}
-    exec(compile(BLOCKS[name], f"users-guide:{name}", "exec"), namespace)  # noqa: S102
+    namespace = run_block(name, EXAMPLES[name])
+    app = namespace.get("app")
+    if app is None:
+        return
+    # An app an example builds answers with its ID, under its header name.
+    (options,) = [
+        m.kwargs for m in app.user_middleware if m.cls is CorrelationMiddleware
+    ]
+    header = options.get("header_name", "X-Request-ID")
+    response = send(app, "GET", "/", "guide-example-1")
+    if header == "X-Request-ID":
+        assert response.headers[header] == "guide-example-1"
+    else:
+        assert is_safe_id(response.headers[header])

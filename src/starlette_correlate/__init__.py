@@ -10,11 +10,18 @@ Example::
     >>> from starlette_correlate import get_correlation_id
     >>> get_correlation_id() is None
     True
+    >>> import starlette_correlate
+    >>> isinstance(starlette_correlate.__version__, str)
+    True
 """
 
 from typing import TYPE_CHECKING
 
-from starlette_correlate.context import correlation_id_var, get_correlation_id
+from starlette_correlate.context import (
+    correlation_id_var,
+    get_correlation_header,
+    get_correlation_id,
+)
 from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
 from starlette_correlate.errors import correlation_id_from_exception
 from starlette_correlate.extract import from_cookie, from_header, from_query
@@ -56,6 +63,7 @@ __all__ = [
     "from_cookie",
     "from_header",
     "from_query",
+    "get_correlation_header",
     "get_correlation_id",
     "get_fields",
     "get_logger",
@@ -67,9 +75,32 @@ __all__ = [
     "uuid7",
 ]
 
+__version__: str
+"""The installed distribution's version, read from its metadata on first use."""
+
+_DISTRIBUTION = "starlette-correlate"
+_UNKNOWN_VERSION = "0+unknown"
+
+
+def _installed_version() -> str:
+    # importlib.metadata costs ~5% of this package's import, paid by every
+    # pytest run through the plugin entry point: look it up only when asked.
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version(_DISTRIBUTION)
+    except PackageNotFoundError:
+        # A source tree on sys.path or a vendored copy: the lowest valid
+        # PEP 440 version, so a version check fails safe instead of crashing.
+        return _UNKNOWN_VERSION
+
 
 def __getattr__(name: str) -> object:
     """Import optional integrations only when first used (they need extras)."""
+    if name == "__version__":
+        found = _installed_version()
+        globals()["__version__"] = found
+        return found
     if name == "instrument_httpx":
         from starlette_correlate.integrations.httpx import (  # noqa: PLC0415
             instrument,

@@ -17,7 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Iterable, Sequence
 
-from starlette_correlate.context import correlation_id_var
+from starlette_correlate.context import (
+    DEFAULT_HEADER,
+    correlation_header_var,
+    correlation_id_var,
+)
 from starlette_correlate.ids import (
     DEFAULT_MAX_LENGTH,
     IdGenerator,
@@ -31,8 +35,6 @@ from starlette_correlate.trust import TrustedSources
 __all__ = ["DEFAULT_HEADER", "CorrelationCore"]
 
 _logger = logging.getLogger("starlette_correlate")
-
-DEFAULT_HEADER = "X-Request-ID"
 
 # RFC 9110 token characters: what a header field name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
@@ -81,6 +83,7 @@ class CorrelationCore:
     """
 
     __slots__ = (
+        "_named",
         "_plain",
         "generator",
         "header_name",
@@ -103,6 +106,11 @@ class CorrelationCore:
         store: ContextStore | None = None,
     ) -> None:
         self.header_name = _check_header_name(header_name, "header_name")
+        # Outbound calls follow a header name other than the default; the
+        # default is what they use when nothing is set (D-where-recipes-1).
+        self._named = (
+            None if header_name.lower() == DEFAULT_HEADER.lower() else header_name
+        )
         if incoming_headers is None:
             incoming_headers = [header_name]
         elif isinstance(incoming_headers, str) or not incoming_headers:
@@ -227,6 +235,8 @@ class CorrelationCore:
         else:
             correlation_id = self.choose_id(incoming, client_host)
         self.store.push(key, correlation_id_var.set(correlation_id))
+        if self._named is not None:
+            self.store.push(key, correlation_header_var.set(self._named))
         return correlation_id
 
     def response_phase(self, key: Hashable) -> bool:

@@ -26,9 +26,9 @@ from starlette.responses import JSONResponse, Response
 __all__ = [
     "ErrorResponseFactory",
     "attach_correlation_id",
+    "choose_record_id",
     "correlation_id_from_exception",
     "default_error_response",
-    "record_correlation_id",
 ]
 
 ErrorResponseFactory = Callable[
@@ -149,13 +149,12 @@ def correlation_id_from_exception(exc: BaseException | None) -> str | None:
     return _carried(exc)[0]
 
 
-def record_correlation_id(
-    context_id: str | None, exc: BaseException | None
-) -> str | None:
+def choose_record_id(context_id: str | None, exc: BaseException | None) -> str | None:
     """Return the ID a log record names, from the context's ID and its exception.
 
-    The one rule the logging filter, the structlog processor and the Sentry
-    integration share:
+    The rule behind every logging stack's
+    :func:`~starlette_correlate.logs.record_id.record_correlation_id`, and
+    the Sentry integration's:
 
     - the ID ``exc`` recorded for the running task wins: the server logs a
       request's traceback in that request's task, after its context is gone;
@@ -170,7 +169,7 @@ def record_correlation_id(
 
         >>> exc = ValueError("boom")
         >>> attach_correlation_id(exc, "abc")
-        >>> record_correlation_id(None, exc), record_correlation_id("xyz", None)
+        >>> choose_record_id(None, exc), choose_record_id("xyz", None)
         ('abc', 'xyz')
     """
     if exc is None:

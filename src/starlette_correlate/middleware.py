@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from starlette_correlate.context import correlation_id_var
+from starlette_correlate.context import correlation_header_var, correlation_id_var
 from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
 from starlette_correlate.errors import (
     ErrorResponseFactory,
@@ -165,6 +165,9 @@ class CorrelationMiddleware:
             core.max_length,
             core.generator,
             name_check,
+            # A header name other than the default, published next to the ID
+            # for outbound calls (D-where-recipes-1); None costs nothing more.
+            core._named,
             *core.store.tracker(),
         )
 
@@ -211,7 +214,9 @@ class CorrelationMiddleware:
             return
         # One attribute load instead of one per setting: each costs about as
         # much as a dict operation on the hot path.
-        simple, target, max_length, generator, name_check, keep, forget = self._hot
+        simple, target, max_length, generator, name_check, named, keep, forget = (
+            self._hot
+        )
         # Fields bound by the app are undone by restoring this snapshot (see
         # D-context-1 in docs/design.md); until a process first sets fields
         # the variable is known to be None and is not even read.
@@ -270,11 +275,14 @@ class CorrelationMiddleware:
             await send(message)
 
         token = correlation_id_var.set(correlation_id)
+        named_token = None if named is None else correlation_header_var.set(named)
         # The send wrapper is unique to this request: it is the store's key.
         if simple:
             keep(send_with_id, (token, correlation_id))
         else:
             self.core.store.push(send_with_id, token)
+            if named_token is not None:
+                self.core.store.push(send_with_id, named_token)
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
@@ -294,9 +302,13 @@ class CorrelationMiddleware:
             if simple:
                 forget(send_with_id, None)
                 try:
+                    if named_token is not None:
+                        correlation_header_var.reset(named_token)
                     correlation_id_var.reset(token)
                 except (ValueError, RuntimeError):
                     # Only if something drove this coroutine across contexts.
+                    if named_token is not None:
+                        reset_token(named_token, named)
                     reset_token(token, correlation_id)
             else:
                 self.core.response_phase(send_with_id)

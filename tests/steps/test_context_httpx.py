@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
+from starlette_correlate import CorrelationMiddleware
 from starlette_correlate.integrations.httpx import (
     AsyncCorrelationHook,
     CorrelationHook,
@@ -41,6 +46,7 @@ class World:
     url: str = ""
     received: list[list[str]] = field(default_factory=list)
     client: httpx.Client | None = None
+    service: ASGIApp | None = None
 
 
 @pytest.fixture
@@ -56,17 +62,20 @@ def call(
     header_name: str = "X-Request-ID",
 ) -> None:
     url = f"{world.url}/echo"
+    # "sync" and "async" are httpx clients; "sync httpx2" and "async httpx2"
+    # are the same API under the module name httpx2.
+    package: ModuleType = httpx2 if kind.endswith(" httpx2") else httpx
 
-    def sync_call() -> httpx.Response:
-        with instrument(httpx.Client(), header_name=header_name) as client:
+    def sync_call() -> Any:
+        with instrument(package.Client(), header_name=header_name) as client:
             return client.get(url, headers=headers)
 
-    async def async_call() -> httpx.Response:
-        async with instrument(httpx.AsyncClient(), header_name=header_name) as client:
+    async def async_call() -> Any:
+        async with instrument(package.AsyncClient(), header_name=header_name) as client:
             return await client.get(url, headers=headers)
 
-    def run() -> httpx.Response:
-        return sync_call() if kind == "sync" else asyncio.run(async_call())
+    def run() -> Any:
+        return sync_call() if kind.startswith("sync") else asyncio.run(async_call())
 
     if cid is None:
         response = run()
@@ -80,6 +89,71 @@ def call(
 @given("a real echo service on 127.0.0.1")
 def echo_service(world: World, echo_url: str) -> None:
     world.url = echo_url
+
+
+def service_calling_echo(
+    url: str, header: str, kind: str, client_header: str | None
+) -> ASGIApp:
+    """A service under ``header`` whose endpoint calls ``url`` and returns
+    what the echo service received."""
+
+    def client_of(made: Any) -> Any:
+        if client_header is None:
+            return instrument(made)
+        return instrument(made, header_name=client_header)
+
+    async def call_async(request: Request) -> JSONResponse:
+        async with client_of(httpx.AsyncClient()) as client:
+            return JSONResponse((await client.get(url)).json())
+
+    def call_sync(request: Request) -> JSONResponse:  # run in a thread, as users do
+        with client_of(httpx.Client()) as client:
+            return JSONResponse(client.get(url).json())
+
+    endpoint = call_sync if kind == "sync" else call_async
+    app = Starlette(routes=[Route("/", endpoint)])
+    app.add_middleware(CorrelationMiddleware, header_name=header)
+    return app
+
+
+@given(
+    parsers.parse(
+        'a service under CorrelationMiddleware with header "{header}" that calls '
+        "the echo service with a {kind} client"
+    )
+)
+def service_with_client(world: World, echo_url: str, header: str, kind: str) -> None:
+    world.service = service_calling_echo(f"{echo_url}/echo", header, kind, None)
+
+
+@given(
+    parsers.parse(
+        'a service under CorrelationMiddleware with header "{header}" that calls '
+        'the echo service with a client for header "{client_header}"'
+    )
+)
+def service_with_named_client(
+    world: World, echo_url: str, header: str, client_header: str
+) -> None:
+    world.service = service_calling_echo(
+        f"{echo_url}/echo", header, "async", client_header
+    )
+
+
+@when(parsers.parse('the service is called with {header} "{cid}"'))
+def call_service(world: World, header: str, cid: str) -> None:
+    service = world.service
+    assert service is not None
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=service)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.get("/", headers={header: cid})
+
+    response = asyncio.run(go())
+    assert response.status_code == 200
+    assert response.headers[header] == cid
+    world.received = response.json()
 
 
 @when(

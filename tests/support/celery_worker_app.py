@@ -1,15 +1,15 @@
-"""A Celery app for a worker in its own process, on the filesystem broker.
+"""A Celery app on Redis, for the worker-logging recipe in a worker process.
 
 The worker process (``celery -A tests.support.celery_worker_app worker``)
-and the test share the folder named by ``STARLETTE_CORRELATE_CELERY_DIR``.
-Import only after ``pytest.importorskip("celery")``.
+and the test share the Redis database named by
+``STARLETTE_CORRELATE_CELERY_REDIS``, as broker and result backend; nothing
+is written to disk. Import only after ``pytest.importorskip("celery")``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from celery import Celery
@@ -17,31 +17,18 @@ from celery.utils.log import get_task_logger
 
 from starlette_correlate.integrations.celery import connect_signals
 
-FOLDER_VARIABLE = "STARLETTE_CORRELATE_CELERY_DIR"
+URL_VARIABLE = "STARLETTE_CORRELATE_CELERY_REDIS"
 
 task_logger = get_task_logger("shop.worker")
 plain_logger = logging.getLogger("shop.plain")
 
 
-def make_app(folder: Path) -> Celery:
-    """Return the app: broker messages and results as files under ``folder``."""
-    queue = folder / "queue"
-    queue.mkdir(parents=True, exist_ok=True)
-    (folder / "results").mkdir(exist_ok=True)
+def make_app(redis_url: str) -> Celery:
+    """Return the app: broker and results in the Redis database ``redis_url``."""
     app = Celery(
-        "shop_worker",
-        broker="filesystem://",
-        backend=f"file://{folder / 'results'}",
-        set_as_current=False,
+        "shop_worker", broker=redis_url, backend=redis_url, set_as_current=False
     )
-    app.conf.update(
-        broker_transport_options={
-            "data_folder_in": str(queue),
-            "data_folder_out": str(queue),
-            "polling_interval": 0.05,
-        },
-        broker_connection_retry_on_startup=True,
-    )
+    app.conf.broker_connection_retry_on_startup = True
 
     @app.task(name="shop_worker.place")
     def place(order_id: str) -> str:
@@ -57,12 +44,12 @@ def make_app(folder: Path) -> Celery:
 
 
 def _worker_app() -> Celery | None:
-    folder = os.environ.get(FOLDER_VARIABLE)
-    if folder is None:
+    redis_url = os.environ.get(URL_VARIABLE)
+    if redis_url is None:
         return None
     from tests.support.guide import recipe  # noqa: PLC0415 - the worker only
 
-    worker_app = make_app(Path(folder))
+    worker_app = make_app(redis_url)
     connect_signals()
     recipe("celery-worker-logging")["correlate_worker_logs"](worker_app)
     return worker_app

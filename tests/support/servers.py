@@ -138,10 +138,30 @@ def serve_in_subprocess(
         *extra_args,
     ]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    with serve_command(
+        command, port=port, cwd=REPO_ROOT, env=full_env, timeout=timeout
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_command(
+    command: Sequence[str],
+    *,
+    port: int,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 20,
+) -> Iterator[ServerProcess]:
+    """Run ``command``, a server told to listen on 127.0.0.1:``port``.
+
+    Yield once the port accepts connections; stop the process by its PID on
+    exit (``stop()`` earlier to read its output).
+    """
     process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=full_env,
+        list(command),
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -20,6 +20,9 @@ import (where the Celery app is made)::
   asked for a retry, resets them with those tokens. So every log line of
   the task, its failure and its retry carry the ID, and the next task on
   the same thread starts clean.
+* The header name: published under a middleware whose ``header_name`` is
+  not the default, the message also names it, and the task's outbound
+  httpx calls use it (see :data:`~starlette_correlate.context.correlation_header_var`).
 * Logging: :class:`~starlette_correlate.logs.CorrelationIdFilter` shows the ID;
   :class:`CeleryParentIdFilter` adds ``celery_parent_id``.
 
@@ -34,7 +37,8 @@ import logging
 from collections.abc import Hashable
 from contextvars import ContextVar
 
-from starlette_correlate.context import correlation_id_var
+from starlette_correlate.context import correlation_header_var, correlation_id_var
+from starlette_correlate.core import _check_header_name
 from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.ids import default_generator, is_safe_id
 from starlette_correlate.store import ContextStore
@@ -48,6 +52,7 @@ except ImportError as exc:  # pragma: no cover - exercised with the package hidd
     ) from exc
 
 __all__ = [
+    "HEADER_NAME_HEADER",
     "ID_HEADER",
     "PARENT_HEADER",
     "CeleryParentIdFilter",
@@ -67,6 +72,14 @@ and a field of ``task.request``.
 
 PARENT_HEADER = "starlette_correlate_parent_id"
 """The message header that carries the ID of the task that published it."""
+
+HEADER_NAME_HEADER = "starlette_correlate_header"
+"""The message header that names the HTTP header the ID travels under.
+
+Written only when that is not ``X-Request-ID`` (D-where-recipes-1).
+"""
+
+_MAX_HEADER_NAME = 256
 
 celery_parent_id_var: ContextVar[str | None] = ContextVar(
     "starlette_correlate.celery_parent_id", default=None
@@ -122,6 +135,9 @@ def _on_publish(sender: object = None, headers: object = None, **_: object) -> N
     if correlation_id is not None:
         # A header the caller passed to apply_async(headers=...) wins.
         headers.setdefault(ID_HEADER, correlation_id)
+        named = correlation_header_var.get()
+        if named is not None:
+            headers.setdefault(HEADER_NAME_HEADER, named)
     running = _running_task_id()
     if running is None:
         return
@@ -132,13 +148,28 @@ def _on_publish(sender: object = None, headers: object = None, **_: object) -> N
         headers.setdefault(PARENT_HEADER, parent)
 
 
-def _header(request: object, name: str) -> str | None:
+def _raw_header(request: object, name: str) -> object:
     value = getattr(request, name, None)
     if value is None:
         custom = getattr(request, "headers", None)
         if isinstance(custom, dict):
             value = custom.get(name)
-    return _safe(value)
+    return value
+
+
+def _header(request: object, name: str) -> str | None:
+    return _safe(_raw_header(request, name))
+
+
+def _header_name(request: object) -> str | None:
+    value = _raw_header(request, HEADER_NAME_HEADER)
+    # A message is input: a name that could not be a header is ignored.
+    if not isinstance(value, str) or len(value) > _MAX_HEADER_NAME:
+        return None
+    try:
+        return _check_header_name(value, HEADER_NAME_HEADER)
+    except ValueError:
+        return None
 
 
 def _key(task: object) -> Hashable:
@@ -162,6 +193,9 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
     key = _key(task)
     if correlation_id is not None:
         task_store.push(key, correlation_id_var.set(correlation_id))
+    named = _header_name(request)
+    if named is not None:
+        task_store.push(key, correlation_header_var.set(named))
     task_store.push(key, celery_parent_id_var.set(_header(request, PARENT_HEADER)))
     # Fields a task binds end with the task: a worker runs the next task in
     # the same thread and context.

@@ -1,10 +1,11 @@
-"""Outbound calls with httpx carry the current correlation ID.
+"""Outbound calls with httpx (or httpx2) carry the current correlation ID.
 
-A request event hook adds the ID header (``X-Request-ID`` by default) to
-every request the client sends while an ID is active, and the incoming
-``traceparent`` when the middleware kept one. A header the caller set, on
-the request or on the client, is never overridden; outside a request or
-scope nothing is added.
+A request event hook adds the ID header to every request the client sends
+while an ID is active, and the incoming ``traceparent`` when the middleware
+kept one. The header is the one given to the hook, else the ``header_name``
+of the middleware that set the ID (``X-Request-ID`` by default). A header
+the caller set, on the request or on the client, is never overridden;
+outside a request or scope nothing is added.
 
 Example::
 
@@ -16,21 +17,31 @@ Example::
 Hooks rather than a wrapping transport: a hook keeps whatever transport the
 client has (proxies from the environment, retries, mounts, HTTP/2), and
 ``instrument`` can add it to a client built elsewhere, such as an SDK's.
+The hooks use only the event-hook API, so clients of ``httpx2`` (httpx's
+successor under another module name, which Starlette's ``TestClient``
+prefers) and of any package with the same API are instrumented the same
+way (D-where-recipes-2).
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import inspect
+from collections.abc import Callable, Mapping
+from importlib.util import find_spec
+from typing import Any, Protocol, TypeVar
 
-try:
-    import httpx
-except ImportError as exc:  # pragma: no cover - exercised with httpx hidden
+# Nothing here needs a module of the client's package; this only keeps the
+# promise that a missing extra is named when the integration is imported.
+if find_spec("httpx") is None and find_spec("httpx2") is None:
     raise ImportError(
-        "starlette_correlate.integrations.httpx needs httpx: "
+        "starlette_correlate.integrations.httpx needs httpx (or httpx2): "
         "pip install 'starlette-correlate[httpx]'"
-    ) from exc
+    )
 
-from starlette_correlate.context import correlation_id_var
+from starlette_correlate.context import (
+    correlation_header_var,
+    correlation_id_var,
+)
 from starlette_correlate.core import DEFAULT_HEADER, _check_header_name
 from starlette_correlate.traceparent import traceparent_var
 
@@ -41,15 +52,44 @@ __all__ = [
     "instrument",
 ]
 
-ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
+
+class _Headers(Protocol):
+    def __contains__(self, name: object, /) -> bool: ...
+    def __setitem__(self, name: str, value: str, /) -> None: ...
+
+
+class OutboundRequest(Protocol):
+    """What the hooks need of a request: ``httpx.Request``, ``httpx2.Request``."""
+
+    @property
+    def headers(self) -> _Headers:
+        """The request's headers, case-insensitive as in httpx."""
+
+
+class HookedClient(Protocol):
+    """What :func:`instrument` needs of a client: httpx's event-hook API."""
+
+    @property
+    def event_hooks(self) -> Mapping[str, list[Any]]:
+        """The client's hooks by event, as ``httpx.Client.event_hooks``."""
+
+    @property
+    def send(self) -> Callable[..., object]:
+        """Send a request; a coroutine function on an async client."""
+
+
+ClientT = TypeVar("ClientT", bound=HookedClient)
 
 _TRACEPARENT = "traceparent"
 
 
 def add_correlation_headers(
-    request: httpx.Request, header_name: str = DEFAULT_HEADER
+    request: OutboundRequest, header_name: str | None = None
 ) -> None:
     """Add the current ID (and ``traceparent``) to ``request`` unless set.
+
+    ``header_name`` defaults to the header name of the middleware that set
+    the current ID (see :func:`~starlette_correlate.context.get_correlation_header`).
 
     Example::
 
@@ -64,6 +104,8 @@ def add_correlation_headers(
     correlation_id = correlation_id_var.get()
     if correlation_id is None:
         return
+    if header_name is None:
+        header_name = correlation_header_var.get() or DEFAULT_HEADER
     headers = request.headers
     if header_name not in headers:
         headers[header_name] = correlation_id
@@ -72,8 +114,17 @@ def add_correlation_headers(
         headers[_TRACEPARENT] = traceparent
 
 
+def _checked(header_name: str | None) -> str | None:
+    if header_name is None:
+        return None
+    return _check_header_name(header_name, "header_name")
+
+
 class CorrelationHook:
     """A request event hook for ``httpx.Client`` that adds the current ID.
+
+    ``header_name`` fixes the header; by default it is the header name of
+    the middleware that set the current ID.
 
     Example::
 
@@ -85,16 +136,18 @@ class CorrelationHook:
 
     __slots__ = ("header_name",)
 
-    def __init__(self, header_name: str = DEFAULT_HEADER) -> None:
-        self.header_name = _check_header_name(header_name, "header_name")
+    def __init__(self, header_name: str | None = None) -> None:
+        self.header_name = _checked(header_name)
 
-    def __call__(self, request: httpx.Request) -> None:
+    def __call__(self, request: OutboundRequest) -> None:
         """Add the headers to ``request``."""
         add_correlation_headers(request, self.header_name)
 
 
 class AsyncCorrelationHook:
     """A request event hook for ``httpx.AsyncClient`` that adds the current ID.
+
+    ``header_name`` is as for :class:`CorrelationHook`.
 
     Example::
 
@@ -106,19 +159,22 @@ class AsyncCorrelationHook:
 
     __slots__ = ("header_name",)
 
-    def __init__(self, header_name: str = DEFAULT_HEADER) -> None:
-        self.header_name = _check_header_name(header_name, "header_name")
+    def __init__(self, header_name: str | None = None) -> None:
+        self.header_name = _checked(header_name)
 
-    async def __call__(self, request: httpx.Request) -> None:
+    async def __call__(self, request: OutboundRequest) -> None:
         """Add the headers to ``request``."""
         add_correlation_headers(request, self.header_name)
 
 
-def instrument(client: ClientT, *, header_name: str = DEFAULT_HEADER) -> ClientT:
+def instrument(client: ClientT, *, header_name: str | None = None) -> ClientT:
     """Add the matching correlation hook to ``client``; return the client.
 
-    Works on sync and async clients, including ones built elsewhere; a
-    second call on the same client adds nothing.
+    Works on sync and async clients of httpx and httpx2, including ones
+    built elsewhere; a client whose ``send`` is a coroutine function gets
+    the async hook. A second call on the same client adds nothing.
+    ``header_name`` fixes the header; by default it follows the middleware
+    that set the current ID.
 
     Example::
 
@@ -129,9 +185,9 @@ def instrument(client: ClientT, *, header_name: str = DEFAULT_HEADER) -> ClientT
         >>> client.close()
     """
     hooks = client.event_hooks["request"]
-    kind = (
+    kind: type[CorrelationHook | AsyncCorrelationHook] = (
         AsyncCorrelationHook
-        if isinstance(client, httpx.AsyncClient)
+        if inspect.iscoroutinefunction(client.send)
         else CorrelationHook
     )
     if not any(isinstance(hook, kind) for hook in hooks):

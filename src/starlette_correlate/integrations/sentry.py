@@ -22,7 +22,7 @@ carries, which :class:`~starlette_correlate.CorrelationMiddleware` records.
 from __future__ import annotations
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import record_correlation_id
+from starlette_correlate.errors import choose_record_id
 
 try:
     import sentry_sdk
@@ -97,7 +97,7 @@ def _tag_event(event: Event, hint: Hint) -> Event:
     correlation_id = correlation_id_var.get()
     exc_info = hint.get("exc_info") if isinstance(hint, dict) else None
     if exc_info:
-        correlation_id = record_correlation_id(correlation_id, exc_info[1])
+        correlation_id = choose_record_id(correlation_id, exc_info[1])
     if correlation_id is None:
         return event
     tags = event.get("tags")

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import record_correlation_id
 from starlette_correlate.fields import fields_in_use, fields_var
+from starlette_correlate.logs.record_id import record_correlation_id
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
 
@@ -28,11 +27,10 @@ class CorrelationIdFilter(logging.Filter):
     strings never fail. The fields bound for the request (``user_id`` and
     so on) become attributes too. A value the caller set with ``extra=`` is
     kept, for the ID and for every field; a field named like a standard
-    record attribute or method is never written. A record with an
-    exception that left a request (the server's own "Exception in ASGI
-    application" line) gets the ID that exception carries for the running
-    task, as :func:`~starlette_correlate.errors.record_correlation_id`
-    decides. The filter never drops a record.
+    record attribute or method is never written. A record whose exception
+    left a request after that request's context was gone (the server's own
+    "Exception in ASGI application" line) gets the ID the exception
+    carries. The filter never drops a record.
 
     Example::
 
@@ -69,14 +67,12 @@ class CorrelationIdFilter(logging.Filter):
         # anyway, but a filter should not pay it twice for nothing).
         if self._default_field:
             if not hasattr(record, "request_id"):
-                correlation_id = correlation_id_var.get()
-                if record.exc_info is not None:
-                    correlation_id = self._with_exception(correlation_id, record)
+                correlation_id = record_correlation_id(record.exc_info)
                 record.request_id = (
                     self.placeholder if correlation_id is None else correlation_id
                 )
         elif not hasattr(record, self.field):
-            correlation_id = self._with_exception(correlation_id_var.get(), record)
+            correlation_id = record_correlation_id(record.exc_info)
             setattr(
                 record,
                 self.field,
@@ -91,17 +87,6 @@ class CorrelationIdFilter(logging.Filter):
                 if not hasattr(record, key):
                     setattr(record, key, value)
         return True
-
-    @staticmethod
-    def _with_exception(
-        correlation_id: str | None, record: logging.LogRecord
-    ) -> str | None:
-        exc_info = record.exc_info
-        if isinstance(exc_info, tuple):
-            # The rare record with a traceback: its exception may know better
-            # than the context (see record_correlation_id).
-            return record_correlation_id(correlation_id, exc_info[1])
-        return correlation_id
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -20,9 +20,8 @@ import logging
 
 from structlog.typing import EventDict, WrappedLogger
 
-from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import record_correlation_id
 from starlette_correlate.fields import fields_var
+from starlette_correlate.logs.record_id import record_correlation_id
 
 __all__ = ["CorrelationIdProcessor", "add_correlation_id"]
 
@@ -60,14 +59,16 @@ class CorrelationIdProcessor:
         """Return ``event_dict`` with the ID and fields added."""
         field = self.field
         if field not in event_dict:
-            value = correlation_id_var.get()
             record = event_dict.get("_record")
             if isinstance(record, logging.LogRecord):
                 carried = record.__dict__.get(field)
-                if isinstance(carried, str) and carried != self.placeholder:
-                    value = carried
-                elif isinstance(record.exc_info, tuple):
-                    value = record_correlation_id(value, record.exc_info[1])
+                value = (
+                    carried
+                    if isinstance(carried, str) and carried != self.placeholder
+                    else record_correlation_id(record.exc_info)
+                )
+            else:
+                value = record_correlation_id(None)
             event_dict[field] = self.placeholder if value is None else value
         fields = fields_var.get()
         if fields is not None:

@@ -1,0 +1,47 @@
+"""Which correlation ID a log record gets: the one rule every logging stack uses.
+
+The stdlib filter, the structlog processor and the loguru patcher and
+intercept handler all ask :func:`record_correlation_id`, so a change to the
+rule (say, which of the current ID and the exception's ID wins) lands once.
+A value the caller set on the record (``extra=``, ``bind``) is kept by each
+caller before it asks; the placeholder is each caller's own option.
+"""
+
+from __future__ import annotations
+
+from starlette_correlate.context import correlation_id_var
+from starlette_correlate.errors import choose_record_id
+
+__all__ = ["record_correlation_id"]
+
+
+def record_correlation_id(exc_info: object) -> str | None:
+    """Return the ID for a record with ``exc_info``, or ``None`` if it has none.
+
+    Without an exception, the current ID. With one, as
+    :func:`~starlette_correlate.errors.choose_record_id` decides: the ID
+    the exception carries for the running task (the server logs "Exception
+    in ASGI application" in the request's task, after its context is gone),
+    else the current ID (a request logging a failure another request left),
+    except in an event-loop callback (daphne's timer, in a stale context),
+    else the exception's first ID. ``exc_info`` is what the record holds: a stdlib
+    ``(type, value, traceback)`` tuple, loguru's ``RecordException`` (a
+    named tuple of the same shape), or ``None``; anything else counts as no
+    exception, so a malformed record never makes logging fail.
+
+    Example::
+
+        >>> from starlette_correlate.errors import attach_correlation_id
+        >>> error = ValueError("boom")
+        >>> attach_correlation_id(error, "req-1")
+        >>> record_correlation_id((ValueError, error, None))
+        'req-1'
+        >>> record_correlation_id(None) is None
+        True
+    """
+    correlation_id = correlation_id_var.get()
+    if isinstance(exc_info, tuple) and len(exc_info) > 1:
+        exception = exc_info[1]
+        if isinstance(exception, BaseException):
+            return choose_record_id(correlation_id, exception)
+    return correlation_id

@@ -1,0 +1,51 @@
+"""The one rule for which ID a log record gets, whatever logging stack asks."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from starlette_correlate import CorrelationIdFilter
+from starlette_correlate.errors import attach_correlation_id
+from starlette_correlate.logs.record_id import record_correlation_id
+from tests.support.logparse import run_with_id
+
+
+def failed(correlation_id: str) -> RuntimeError:
+    exc = RuntimeError("late")
+    attach_correlation_id(exc, correlation_id)
+    return exc
+
+
+def test_the_current_id_then_the_exception_s_then_none() -> None:
+    exc = failed("req-exc")
+    assert run_with_id("req-now", lambda: record_correlation_id(None)) == "req-now"
+    assert record_correlation_id((RuntimeError, exc, None)) == "req-exc"
+    assert record_correlation_id((RuntimeError, RuntimeError(), None)) is None
+    assert record_correlation_id(None) is None
+
+
+@pytest.mark.parametrize(
+    "exc_info",
+    [
+        True,
+        (),
+        (None, None, None),
+        (ValueError, "not an exception", None),
+        (ValueError, object(), None),
+        "text",
+    ],
+)
+def test_a_malformed_exc_info_counts_as_no_exception(exc_info: object) -> None:
+    assert record_correlation_id(exc_info) is None
+
+
+def test_the_filter_keeps_a_record_with_a_malformed_exc_info() -> None:
+    # The filter once followed __cause__ on whatever sat in exc_info and
+    # raised AttributeError, which made logging drop the line.
+    record = logging.makeLogRecord(
+        {"msg": "m", "exc_info": (ValueError, "not an exception", None)}
+    )
+    assert CorrelationIdFilter().filter(record)
+    assert record.__dict__["request_id"] == "-"
