@@ -13,12 +13,13 @@ Feature: On every server, every line names its own request
     Then each request has exactly one access line, and it carries that request's ID
     And each failed request has exactly one traceback line, and it carries that request's ID
     And the hostile incoming ID appears in no line
-    And every line the server printed is one key=value record
+    And every line the server printed is one record in its format
 
     Examples:
       | server            |
       | uvicorn-h11       |
       | uvicorn-httptools |
+      | uvicorn-json      |
       | gunicorn          |
       | hypercorn         |
       | hypercorn-h2c     |

@@ -1,7 +1,8 @@
 """The app the server tests serve: a normal, a failing, a streaming endpoint.
 
 ``app`` relies on the server's own lines (uvicorn, gunicorn, hypercorn);
-``app_with_library_lines`` turns on the library's access and error lines,
+``app_with_library_lines`` is the guide's ``granian-app`` recipe, as
+printed, with these routes added: the library's access and error lines on,
 for servers whose own lines cannot carry the ID (granian, daphne).
 ``/together`` holds each request until ``n`` of its group have arrived, so
 concurrent requests truly overlap, then answers, fails with its own
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from starlette_correlate import CorrelationMiddleware, get_correlation_id
+from tests.support.guide import recipe
 
 logger = logging.getLogger("tests.server_app")
 
@@ -69,23 +71,36 @@ async def together(request: Request) -> JSONResponse:
     return JSONResponse({"request_id": get_correlation_id()})
 
 
+def routes() -> list[Route]:
+    """Return the test routes, fresh."""
+    return [
+        Route("/hello", hello),
+        Route("/fail", fail),
+        Route("/stream", stream),
+        Route("/upload", upload, methods=["POST"]),
+        Route("/together", together),
+    ]
+
+
 def build(**options: Any) -> Starlette:
     """Return the test app behind ``CorrelationMiddleware(**options)``."""
-    built = Starlette(
-        routes=[
-            Route("/hello", hello),
-            Route("/fail", fail),
-            Route("/stream", stream),
-            Route("/upload", upload, methods=["POST"]),
-            Route("/together", together),
-        ]
-    )
+    built = Starlette(routes=routes())
     built.add_middleware(CorrelationMiddleware, **options)
     return built
 
 
+def from_recipe(name: str) -> Starlette:
+    """Run the guide's recipe ``name`` as printed; give its ``app`` our routes."""
+    built = recipe(name)["app"]
+    assert isinstance(built, Starlette)
+    # Starlette builds its middleware stack on the first call: routes added
+    # now sit behind the middleware the recipe added.
+    built.router.routes.extend(routes())
+    return built
+
+
 app = build()
-app_with_library_lines = build(access_log=True, error_log=True)
+app_with_library_lines = from_recipe("granian-app")
 
 
 class SentinelError(Exception):

@@ -1,18 +1,14 @@
-"""The test app for daphne, configured as the users' guide says.
+"""The test app for daphne: the guide's ``daphne-app`` recipe, as printed.
 
-daphne takes no log configuration on its command line; the app module
-applies the packaged one, which daphne imports after its own
-``basicConfig`` (a no-op once this has run). The sentinel route tells the
-test when daphne's error timer has run (see ``with_sentinel``).
+daphne takes no log configuration on its command line; the recipe applies
+the packaged one in the module daphne imports, which daphne does after its
+own ``basicConfig`` (a no-op once this has run). The test routes are added
+to the recipe's app, and the sentinel route tells the test when daphne's
+error timer has run (see ``with_sentinel``).
 """
 
 from __future__ import annotations
 
-import logging.config
+from tests.support.server_app import from_recipe, with_sentinel
 
-from starlette_correlate.logs import server_log_config
-from tests.support.server_app import app_with_library_lines, with_sentinel
-
-logging.config.dictConfig(server_log_config("daphne"))
-
-app = with_sentinel(app_with_library_lines)
+app = with_sentinel(from_recipe("daphne-app"))

@@ -200,6 +200,7 @@ class ServerSpec:
     library_lines: bool = False
     whole_bodies: bool = False
     late_errors: bool = False
+    log_format: str = "kv"
 
 
 def _bin(name: str) -> str:
@@ -255,6 +256,8 @@ SERVERS: dict[str, ServerSpec] = {
                    "uvicorn.access", ("uvicorn.error",)),
         ServerSpec("uvicorn-httptools", "uvicorn", _APP, _uvicorn("httptools"),
                    "uvicorn.access", ("uvicorn.error",)),
+        ServerSpec("uvicorn-json", "uvicorn", _APP, _uvicorn("h11"),
+                   "uvicorn.access", ("uvicorn.error",), log_format="json"),
         ServerSpec("gunicorn", "gunicorn", _APP, _gunicorn,
                    "uvicorn.access", ("uvicorn.error",)),
         ServerSpec("hypercorn", "hypercorn", _APP, _hypercorn,
