@@ -14,7 +14,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: all bootstrap system-packages check-fmt fmt lint typecheck test markdownlint \
-	check-plans demo run bench bench-http clean
+	check-plans demo run bench bench-http compat compat-lowest compat-latest \
+	clean
 
 all: check-fmt lint typecheck test markdownlint check-plans
 
@@ -69,11 +70,20 @@ demo: bootstrap
 run: bootstrap
 	HOST=$(HOST) PORT=$(PORT) $(RUN) python -m examples.run
 
+# The suite at the declared floors and at the newest releases, each in a
+# throw-away environment under .compat/ (uv.lock and .venv untouched).
+# .ci/run runs it after `make all`; see scripts/compat.py.
+compat: compat-lowest compat-latest
+
+compat-lowest compat-latest: compat-%: bootstrap
+	$(RUN) python scripts/compat.py $* --uv $(UV)
+
 bench: bootstrap
 	$(RUN) python -m bench.inprocess
+	$(RUN) python -m bench.lines
 
 bench-http: bootstrap
 	$(RUN) python -m bench.http
 
 clean:
-	rm -rf .venv .bin .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf .venv .bin .compat .mypy_cache .ruff_cache .pytest_cache .hypothesis

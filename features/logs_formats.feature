@@ -29,3 +29,32 @@ Feature: key=value and JSON lines an operator can grep and parse
     When "order placed" is logged with extra order_id "o-42" outside any request
     Then both lines parse back to the same fields
     And the parsed fields include order_id "o-42" and request_id "-"
+
+  Scenario: A nested extra is JSON that jq can query
+    Given the key=value and JSON formatters behind the correlation filter
+    When "order placed" is logged with extra payload {"a": 1, "items": [1, 2.5, null]} inside a request with ID "req-fmt-3"
+    Then the JSON line's payload is {"a": 1, "items": [1, 2.5, null]}
+    And the key=value line's payload is the same JSON, as one quoted value
+
+  Scenario: Values that cannot be written as they are never raise or split a line
+    Given the key=value and JSON formatters behind the correlation filter
+    When a record is logged whose fields hold a cycle, an object whose str() raises, a lone surrogate, NaN, a 10 MB string and an int of 100000 digits
+    Then each format wrote exactly one line
+    And the JSON line parses, with NaN as null, the int as "<int of 332190 bits>" and the cycle marked "<cycle>"
+
+  Scenario: Renamed and static fields from dictConfig
+    Given a dictConfig whose "()" JSON formatter renames message to msg and request_id to correlation_id, and adds service "orders" and env "prod"
+    When "order placed" is logged through it inside a request with ID "req-fmt-4"
+    Then its line has msg "order placed", correlation_id "req-fmt-4", service "orders" and env "prod", and no message or request_id
+
+  Scenario Outline: The standard datefmt from dictConfig, with either key
+    Given a dictConfig whose <key> <formatter> formatter has datefmt "%Y-%m-%d"
+    When "order placed" is logged through it inside a request with ID "req-fmt-5"
+    Then its line's time is today's UTC date
+
+    Examples:
+      | key     | formatter |
+      | "()"    | key=value |
+      | "class" | key=value |
+      | "()"    | JSON      |
+      | "class" | JSON      |

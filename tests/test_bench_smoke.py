@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from pathlib import Path
 
 import pytest
-from bench import apps, attribution, growth, http, inprocess, memory
+from bench import apps, attribution, growth, http, inprocess, lines, memory
 from bench.scopes import make_scope, receive_request
 from starlette.types import Message, Receive, Scope, Send
 
@@ -214,3 +215,32 @@ def test_template_rows_without_the_safety_check_decode_like_the_floor() -> None:
 
     asyncio.run(app(make_scope([(b"x-request-id", b"caf\xe9")]), receive_request, send))
     assert (b"x-request-id", b"caf\xe9") in sent[0]["headers"]
+
+
+def test_lines_quick_run_prints_every_variant_and_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "lines.json"
+
+    assert lines.main(["--quick", "--json", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    for name in lines.VARIANTS:
+        assert name in printed
+    assert "x stdlib" in printed
+    report = json.loads(out.read_text())
+    assert [row["name"] for row in report["rows"]] == list(lines.VARIANTS)
+    assert report["rows"][0]["ratio_to_stdlib"] == 1.0
+    assert all(row["us_per_line"] > 0 for row in report["rows"])
+    assert "ours, JsonFormatter (orjson) <= 1.1x stdlib" in report["targets"]
+    # Every variant's line was checked before it was timed.
+    assert report["samples"]["ours, JsonFormatter (orjson)"].startswith('{"time":')
+
+
+def test_lines_refuses_a_variant_that_leaves_out_the_fields() -> None:
+    lines.add_formatter("message only", lambda: logging.Formatter("%(message)s"))
+    try:
+        with pytest.raises(RuntimeError, match="missing"):
+            lines.check_variant("message only")
+    finally:
+        lines.VARIANTS.pop("message only")

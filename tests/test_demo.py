@@ -27,4 +27,4 @@ def test_the_demo_shows_every_id_in_its_response_and_log_lines() -> None:
     assert "logger=example.backend" in backend
     assert "request_id=demo-hop-1" in backend
     assert "user_id=demo-user" in out
-    assert '"request_id": "demo-hop-1"' in out
+    assert '"request_id":"demo-hop-1"' in out

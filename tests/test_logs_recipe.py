@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import Iterator
+import re
 
 import pytest
 import structlog
 
 from tests.support.guide import recipe
-from tests.support.logparse import parse_kv, run_with_id
-
-
-@contextlib.contextmanager
-def logging_restored(*names: str) -> Iterator[None]:
-    """Put the root logger and ``names`` back as they were."""
-    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in names)]
-    saved = [
-        (lg, lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in loggers
-    ]
-    try:
-        yield
-    finally:
-        for logger, handlers, filters, level, propagate in saved:
-            logger.handlers[:] = handlers
-            logger.filters[:] = filters
-            logger.setLevel(level)
-            logger.propagate = propagate
+from tests.support.logparse import logging_restored, parse_kv, run_with_id
 
 
 def test_the_dictconfig_recipe_stamps_child_loggers_lines(
@@ -70,3 +52,24 @@ def test_the_structlog_recipe_renders_both_kinds_of_lines(
         ("from structlog", "req-recipe-2", "info"),
         ("from stdlib", "req-recipe-2", "info"),
     ]
+
+
+def test_the_json_dictconfig_recipe_renames_and_adds_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with logging_restored("shop"):
+        recipe("logging-json-dictconfig")
+        run_with_id(
+            "req-recipe-3",
+            lambda: logging.getLogger("shop").info("paid", extra={"cart": {"n": 2}}),
+        )
+    (line,) = capsys.readouterr().out.splitlines()
+    fields = json.loads(line)
+    assert (fields["msg"], fields["request_id"], fields["cart"]) == (
+        "paid",
+        "req-recipe-3",
+        {"n": 2},
+    )
+    assert (fields["service"], fields["env"]) == ("orders", "prod")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fields["time"])
+    assert "message" not in fields

@@ -21,6 +21,7 @@ EXAMPLES = tagged("example")
 RECIPE_TESTS = {
     "quickstart-app": "tests/steps/test_package_installed.py",
     "logging-dictconfig": "tests/test_logs_recipe.py",
+    "logging-json-dictconfig": "tests/test_logs_recipe.py",
     "structlog": "tests/test_logs_recipe.py",
     "loguru": "tests/test_integrations_loguru.py",
     "django-settings": "tests/test_integrations_django.py",

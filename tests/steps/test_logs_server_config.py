@@ -18,7 +18,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from starlette_correlate.logs import server_log_config
-from tests.support.logparse import parse_kv, run_with_id
+from tests.support.logparse import logging_restored, parse_kv, run_with_id
 
 scenarios("logs_server_config.feature")
 
@@ -31,25 +31,6 @@ class World:
     loggers: list[str] = field(default_factory=list)
     bare: io.StringIO = field(default_factory=io.StringIO)
     run: subprocess.CompletedProcess[str] | None = None
-
-
-@contextlib.contextmanager
-def logging_restored(names: list[str]) -> Iterator[None]:
-    """Put the root logger and ``names`` back as they were."""
-    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in names)]
-    saved = [
-        (lg, lg.handlers[:], lg.filters[:], lg.level, lg.propagate, lg.disabled)
-        for lg in loggers
-    ]
-    try:
-        yield
-    finally:
-        for logger, handlers, filters, level, propagate, disabled in saved:
-            logger.handlers[:] = handlers
-            logger.filters[:] = filters
-            logger.setLevel(level)
-            logger.propagate = propagate
-            logger.disabled = disabled
 
 
 @pytest.fixture
@@ -69,7 +50,7 @@ def bare_handlers(world: World, loggers: str) -> None:
     # (no filter, its own format) and propagation off, as hypercorn and
     # granian do.
     world.loggers = loggers.split(",")
-    world.stack.enter_context(logging_restored(world.loggers))
+    world.stack.enter_context(logging_restored(*world.loggers))
     for name in world.loggers:
         logger = logging.getLogger(name)
         logger.handlers[:] = [logging.StreamHandler(world.bare)]

@@ -129,3 +129,22 @@ def run_with_id(correlation_id: str, function: Callable[[], T]) -> T:
         return function()
 
     return contextvars.copy_context().run(inner)
+
+
+@contextlib.contextmanager
+def logging_restored(*names: str) -> Iterator[None]:
+    """Put the root logger and the loggers ``names`` back as they were."""
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in names)]
+    saved = [
+        (lg, lg.handlers[:], lg.filters[:], lg.level, lg.propagate, lg.disabled)
+        for lg in loggers
+    ]
+    try:
+        yield
+    finally:
+        for logger, handlers, filters, level, propagate, disabled in saved:
+            logger.handlers[:] = handlers
+            logger.filters[:] = filters
+            logger.setLevel(level)
+            logger.propagate = propagate
+            logger.disabled = disabled
