@@ -8,6 +8,7 @@ cached by server name, so adding a check costs no server start.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import tempfile
 import threading
@@ -157,9 +158,9 @@ def exercise(run: Run, server: RunningServer) -> None:
     def all_logged(lines: list[str]) -> bool:
         # daphne logs tracebacks from a timer, up to a second later.
         tracebacks = sum("Traceback (most recent" in line for line in lines)
-        logger = run.spec.access_logger
-        marks = (f"logger={logger} ", f'"logger": "{logger}"')
-        access = sum(any(mark in line for mark in marks) for line in lines)
+        name = re.escape(run.spec.access_logger)
+        access_line = re.compile(rf'logger={name} |"logger":\s*"{name}"')
+        access = sum(bool(access_line.search(line)) for line in lines)
         return tracebacks >= len(run.failed) and access >= expected_access
 
     server.wait_for(all_logged)
