@@ -1,8 +1,10 @@
 # ruff: noqa: A005 - the Makefile's `python -m bench.http`; imported as bench.http only
 """``make bench-http``: throughput over real HTTP, bare app against ours.
 
-Each variant of the benchmark app runs in its own uvicorn process (one
-worker, 127.0.0.1, no access log). A small asyncio load generator in this
+Each variant of the benchmark app runs in its own server process (one
+worker, 127.0.0.1, no access log): uvicorn by default, or with ``--server``
+uvicorn with httptools, gunicorn with uvicorn-worker, hypercorn, granian or
+daphne. A small asyncio load generator in this
 process keeps a fixed number of keep-alive connections busy against one
 server at a time, in short slices that alternate between the variants (the
 order flips every round), until the time budget is spent. Throughput is
@@ -23,8 +25,12 @@ stays the bottleneck.
 
 Usage::
 
-    python -m bench.http [--duration 60] [--slice 2] [--connections 8]
-                         [--peers] [--json PATH]
+    python -m bench.http [--server uvicorn] [--duration 60] [--slice 2]
+                         [--connections 8] [--peers] [--json PATH]
+
+Each variant's resident memory (RSS, summed over the server's process tree:
+gunicorn and granian run a worker under a master) is read after the
+warm-up and at the end; the report gives both, for the growth over a run.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -131,65 +138,121 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"uvicorn on port {port} exited early")
+            raise RuntimeError(f"the server on port {port} exited early")
         with (
             contextlib.suppress(OSError),
             socket.create_connection(("127.0.0.1", port), timeout=0.2),
         ):
             return
         time.sleep(0.05)
-    raise RuntimeError(f"uvicorn on port {port} did not start in {timeout} s")
+    raise RuntimeError(f"the server on port {port} did not start in {timeout} s")
+
+
+def _tree(pid: int) -> list[int]:
+    """Return ``pid`` and all its descendants (Linux ``/proc``), else ``[pid]``."""
+    found = [pid]
+    index = 0
+    while index < len(found):
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{found[index]}/task").iterdir():
+                children = (task / "children").read_text().split()
+                found.extend(int(child) for child in children)
+        index += 1
+    return found
 
 
 def server_cpu_ns(pid: int) -> int | None:
-    """Return the CPU time the process ``pid`` has used, in ns; Linux only.
+    """Return the CPU time the process ``pid`` and its children used, in ns.
 
     Sums ``/proc/<pid>/task/*/schedstat`` (nanosecond resolution, unlike
-    ``/proc/<pid>/stat``'s clock ticks); ``None`` where there is no such file.
+    ``/proc/<pid>/stat``'s clock ticks) over the process tree: a master
+    process's workers do the serving. ``None`` where there is no such file
+    (Linux only).
     """
     total = 0
     try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += int((task / "schedstat").read_text().split()[0])
+        for process in _tree(pid):
+            for task in Path(f"/proc/{process}/task").iterdir():
+                total += int((task / "schedstat").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
     return total
 
 
-@contextlib.contextmanager
-def serve(target: str) -> Iterator[tuple[int, int]]:
-    """Run ``uvicorn target`` with one worker on 127.0.0.1; yield (port, pid)."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def server_rss_kib(pid: int) -> int | None:
+    """Return the resident memory of ``pid`` and its children, in KiB; Linux only."""
+    total = 0
     try:
-        _wait_ready(port, process, timeout=30)
-        yield port, process.pid
-    finally:
-        process.terminate()
+        for process in _tree(pid):
+            status = Path(f"/proc/{process}/status").read_text()
+            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            total += int(match.group(1)) if match else 0
+    except (OSError, ValueError):
+        return None
+    return total
+
+
+def _command(server: str, target: str, port: int) -> list[str]:
+    """Return the command serving ``target`` on 127.0.0.1:``port``, quietly."""
+    bin_dir = Path(sys.executable).parent
+    if server in ("uvicorn", "uvicorn-httptools"):
+        http = "httptools" if server == "uvicorn-httptools" else "h11"
+        return [
+            str(bin_dir / "uvicorn"), target, "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "1", "--http", http,
+            "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+    if server == "gunicorn":
+        return [
+            str(bin_dir / "gunicorn"), target,
+            "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1",
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        ]  # fmt: skip
+    if server == "hypercorn":
+        return [
+            str(bin_dir / "hypercorn"), target, "--bind", f"127.0.0.1:{port}",
+            "--workers", "1", "--log-level", "warning",
+        ]  # fmt: skip
+    if server == "granian":
+        return [
+            str(bin_dir / "granian"), "--interface", "asgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "1", "--log-level", "warning",
+            target,
+        ]  # fmt: skip
+    if server == "daphne":
+        return [
+            str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+            "-v", "0", target,
+        ]  # fmt: skip
+    raise ValueError(f"server: {server!r} is not one of {', '.join(SERVERS)}")
+
+
+SERVERS = ("uvicorn", "uvicorn-httptools", "gunicorn", "hypercorn", "granian", "daphne")
+
+
+@contextlib.contextmanager
+def serve(target: str, server: str = "uvicorn") -> Iterator[tuple[int, int]]:
+    """Run ``server`` with ``target``, one worker, on 127.0.0.1; yield (port, pid)."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as home:
+        process = subprocess.Popen(
+            _command(server, target, port),
+            cwd=REPO_ROOT,
+            # gunicorn writes a control socket under HOME.
+            env={**os.environ, "HOME": home},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_ready(port, process, timeout=30)
+            yield port, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _spread(values: Sequence[float]) -> float:
@@ -200,11 +263,17 @@ def _spread(values: Sequence[float]) -> float:
 
 
 def run(
-    names: Sequence[str], duration: float, slice_seconds: float, connections: int
+    names: Sequence[str],
+    duration: float,
+    slice_seconds: float,
+    connections: int,
+    server: str = "uvicorn",
 ) -> dict[str, Any]:
     """Measure ``names`` (the first is the baseline) within ``duration`` seconds."""
     with contextlib.ExitStack() as stack:
-        servers = {name: stack.enter_context(serve(APPS[name])) for name in names}
+        servers = {
+            name: stack.enter_context(serve(APPS[name], server)) for name in names
+        }
         return asyncio.run(_measure(servers, duration, slice_seconds, connections))
 
 
@@ -223,6 +292,7 @@ async def _measure(
     for name in names:  # warm-up: imports, first requests, caches
         port = servers[name][0]
         _, _, samples[name] = await load(port, min(1.0, slice_seconds), connections)
+    rss_start = {name: server_rss_kib(pid) for name, (_, pid) in servers.items()}
     per_round_time = slice_seconds * len(names)
     rounds = max(1, int(duration // per_round_time))
     for index in range(rounds):
@@ -265,6 +335,8 @@ async def _measure(
                 else None,
                 "capacity_spread": _spread(capacity) if capacity else None,
                 "has_id_header": b"\r\nx-request-id:" in samples[name].lower(),
+                "rss_kib_after_warmup": rss_start[name],
+                "rss_kib_at_end": server_rss_kib(servers[name][1]),
             }
         )
     return {"rounds": rounds, "rows": rows}
@@ -275,7 +347,8 @@ def render(report: dict[str, Any]) -> str:
     settings = report["settings"]
     lines = [
         f"starlette-correlate HTTP benchmark, {report['date']}, {report['machine']}",
-        f"uvicorn, 1 worker, 127.0.0.1; {settings['connections']} keep-alive "
+        f"{settings.get('server', 'uvicorn')}, 1 worker, 127.0.0.1; "
+        f"{settings['connections']} keep-alive "
         f"connections; {report['rounds']} rounds of {settings['slice']} s slices, "
         "alternating",
         "",
@@ -292,6 +365,12 @@ def render(report: dict[str, Any]) -> str:
         f"{'yes' if row['has_id_header'] else 'no':>9}"
         for row in report["rows"]
     ]
+    lines += ["", f"  {'variant':<24} {'RSS after warm-up':>18} {'RSS at end':>11}"]
+    lines += [
+        f"  {row['name']:<24} {_kib(row.get('rss_kib_after_warmup')):>18} "
+        f"{_kib(row.get('rss_kib_at_end')):>11}"
+        for row in report["rows"]
+    ]
     ours = next(r for r in report["rows"] if r["name"] == "starlette-correlate")
     measured = ours["capacity_ratio_to_bare"]
     if measured is None:
@@ -306,6 +385,10 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _kib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 1024:.1f} MiB"
+
+
 def _fmt(value: float | None, width: int, digits: int) -> str:
     return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
 
@@ -313,6 +396,7 @@ def _fmt(value: float | None, width: int, digits: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the HTTP benchmark, print the table, optionally write JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.http")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured")
     parser.add_argument("--slice", type=float, default=2.0, help="seconds per slice")
     parser.add_argument("--connections", type=int, default=8)
@@ -332,9 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "duration": args.duration,
             "slice": args.slice,
             "connections": args.connections,
+            "server": args.server,
         },
     }
-    report.update(run(names, args.duration, args.slice, args.connections))
+    report.update(run(names, args.duration, args.slice, args.connections, args.server))
     print(render(report))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:

@@ -34,6 +34,21 @@ Feature: One access line per request
     Then there is exactly one access line
     And the access line has status 200 and is marked incomplete
 
+  Scenario: The client drops in the middle of its upload
+    When a client announces a body of 1000 bytes to "/upload", sends 10 and goes away
+    Then there is exactly one access line
+    And the access line has status 499 and is marked incomplete
+
+  Scenario: The client is gone before the response starts
+    When the client of "/wait" goes away before the response
+    Then there is exactly one access line
+    And the access line has status 499 and is marked incomplete
+
+  Scenario: A send to a client that is gone raises before the response starts
+    When the server fails the first send of "/hello" with OSError
+    Then there is exactly one access line
+    And the access line has status 499 and is marked incomplete
+
   Scenario: The access log is off by default
     Given an app with the access log off
     When a client calls "/hello" with the header X-Request-ID "req-access-6"

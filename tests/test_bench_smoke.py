@@ -109,6 +109,25 @@ def test_http_run_loads_real_servers_and_reports_the_ratio() -> None:
     assert all(row["responses"] > 0 for row in rows.values())
 
 
+@pytest.mark.server
+def test_http_run_measures_a_master_and_its_worker_under_gunicorn() -> None:
+    report = http.run(
+        ["bare", "starlette-correlate"],
+        duration=1.0,
+        slice_seconds=0.5,
+        connections=2,
+        server="gunicorn",
+    )
+
+    rows = {row["name"]: row for row in report["rows"]}
+    assert rows["starlette-correlate"]["has_id_header"] is True
+    for row in rows.values():
+        assert row["responses"] > 0
+        # The worker serves: its CPU is counted, not only the master's idle one.
+        assert row["server_cpu_us_per_response"] > 10
+        assert row["rss_kib_at_end"] > row["rss_kib_after_warmup"] / 2 > 0
+
+
 @pytest.mark.parametrize("starlette", [False, True])
 def test_attribution_reports_every_row_in_both_cases(starlette: bool) -> None:
     report = attribution.measure(rounds=1, requests=20, starlette=starlette)

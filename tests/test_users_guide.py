@@ -31,6 +31,8 @@ RECIPE_TESTS = {
     "celery-worker-logging": "tests/support/celery_worker_app.py",
     "opentelemetry": "tests/test_integrations_opentelemetry.py",
     "sentry": "tests/test_integrations_sentry.py",
+    "granian-app": "tests/support/server_app.py",
+    "daphne-app": "tests/support/server_app_daphne.py",
 }
 NOT_PYTHON = {"console", "bash", "text"}
 

@@ -10,6 +10,7 @@ background tasks and our own error path, and reset on every way out.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from starlette.requests import Request
@@ -37,6 +38,7 @@ from starlette_correlate.ids import (
     IdValidator,
 )
 from starlette_correlate.logs.access import AccessLogMiddleware
+from starlette_correlate.logs.errorlog import ERROR_LOGGER, log_unhandled
 from starlette_correlate.store import ContextStore, reset_token
 from starlette_correlate.traceparent import TraceParent
 
@@ -68,7 +70,11 @@ class CorrelationMiddleware:
     ``error_response``, a function ``(request, exc, correlation_id)`` that
     returns (or awaits to) the 500 response, and ``access_log``: when
     true, one line per HTTP request on the ``starlette_correlate.access``
-    logger (see :mod:`starlette_correlate.logs.access`).
+    logger (see :mod:`starlette_correlate.logs.access`), and ``error_log``:
+    when true, each unhandled exception is logged with its traceback on the
+    ``starlette_correlate.error`` logger while the request's ID is still
+    set, for servers whose own traceback line cannot carry it (see
+    :mod:`starlette_correlate.logs.errorlog`).
 
     Context options (see :mod:`starlette_correlate.extract`): ``extractors``
     (field name to ``from_header(...)``, ``from_query(...)``,
@@ -100,6 +106,7 @@ class CorrelationMiddleware:
         store: ContextStore | None = None,
         error_response: ErrorResponseFactory | None = None,
         access_log: bool = False,
+        error_log: bool = False,
         extractors: Mapping[str, Extractor] | None = None,
         resolver: Resolver | None = None,
         resolver_timeout: float = DEFAULT_RESOLVER_TIMEOUT,
@@ -112,6 +119,7 @@ class CorrelationMiddleware:
             # The 500 is answered inside it, so its line shows the status the
             # client really got (a custom error_response may choose another).
             self.app = AccessLogMiddleware(_ErrorAnswer(app, self._answer_error))
+        self._error_logger = logging.getLogger(ERROR_LOGGER) if error_log else None
         self.core = CorrelationCore(
             header_name=header_name,
             incoming_headers=incoming_headers,
@@ -285,6 +293,8 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             attach_correlation_id(exc, correlation_id)
+            if self._error_logger is not None:
+                log_unhandled(self._error_logger, scope, exc)
             if not started and scope_type == "http":
                 await self._answer_error(scope, receive, send_with_id, exc)
             raise

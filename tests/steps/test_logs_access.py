@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Message
@@ -49,9 +49,28 @@ async def boom(request: Request) -> PlainTextResponse:
     raise RuntimeError("the endpoint failed")
 
 
+async def upload(request: Request) -> PlainTextResponse:
+    body = await request.body()  # raises ClientDisconnect if the client left
+    return PlainTextResponse(f"{len(body)} bytes")
+
+
+async def wait(request: Request) -> PlainTextResponse:
+    # Answer once the client is gone, as a slow handler would; a server
+    # silently drops the response (uvicorn does).
+    message = await request.receive()
+    assert message["type"] == "http.disconnect"
+    return PlainTextResponse("too late")
+
+
 def build(access_log: bool) -> Starlette:
     app = Starlette(
-        routes=[Route("/hello", hello), Route("/stream", stream), Route("/boom", boom)]
+        routes=[
+            Route("/hello", hello),
+            Route("/stream", stream),
+            Route("/boom", boom),
+            Route("/upload", upload, methods=["POST"]),
+            Route("/wait", wait),
+        ]
     )
     app.add_middleware(CorrelationMiddleware, access_log=access_log)
     return app
@@ -150,6 +169,66 @@ def client_disconnects(world: World, path: str) -> None:
     )
 
 
+def drive(
+    world: World,
+    scope: dict[str, Any],
+    incoming: list[Message],
+    *,
+    failing_send: bool = False,
+) -> list[Message]:
+    """Run the app on ``scope``: ``incoming``, then ``http.disconnect``."""
+    assert world.app is not None
+    app = world.app
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if failing_send:
+            raise OSError("client disconnected")
+        sent.append(message)
+
+    async def call() -> None:
+        # A gone client makes the app raise: OSError from send, or
+        # Starlette's ClientDisconnect from reading the body.
+        with contextlib.suppress(OSError, ClientDisconnect):
+            await app(scope, receive, send)
+
+    run(call)
+    return sent
+
+
+@when(
+    parsers.parse(
+        'a client announces a body of {size:d} bytes to "{path}", sends {sent:d} '
+        "and goes away"
+    )
+)
+def dropped_upload(world: World, size: int, path: str, sent: int) -> None:
+    scope = http_scope(path, headers=[(b"content-length", str(size).encode())])
+    scope["method"] = "POST"
+    chunk: Message = {"type": "http.request", "body": b"x" * sent, "more_body": True}
+    drive(world, scope, [chunk])
+
+
+@when(parsers.parse('the client of "{path}" goes away before the response'))
+def gone_before_response(world: World, path: str) -> None:
+    messages = drive(world, http_scope(path), [])
+    # The app did answer, into a closed connection.
+    assert any(m["type"] == "http.response.start" for m in messages)
+
+
+@when(parsers.parse('the server fails the first send of "{path}" with OSError'))
+def failing_first_send(world: World, path: str) -> None:
+    drive(
+        world,
+        http_scope(path),
+        [{"type": "http.request", "body": b""}],
+        failing_send=True,
+    )
+
+
 @then("there is exactly one access line")
 def one_line(world: World) -> None:
     assert len(world.access_records()) == 1
@@ -226,6 +305,13 @@ def after_last_chunk(world: World) -> None:
 def line_incomplete(world: World) -> None:
     line = world.access()
     assert (line["status"], line["incomplete"]) == (200, True)
+    assert line["request_id"] != "-"
+
+
+@then("the access line has status 499 and is marked incomplete")
+def line_closed(world: World) -> None:
+    line = world.access()
+    assert (line["status"], line["incomplete"]) == (499, True)
     assert line["request_id"] != "-"
 
 

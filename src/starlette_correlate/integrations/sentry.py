@@ -22,7 +22,7 @@ carries, which :class:`~starlette_correlate.CorrelationMiddleware` records.
 from __future__ import annotations
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import correlation_id_from_exception
+from starlette_correlate.errors import choose_record_id
 
 try:
     import sentry_sdk
@@ -95,10 +95,9 @@ def _tag_event(event: Event, hint: Hint) -> Event:
     if integration is None:
         return event
     correlation_id = correlation_id_var.get()
-    if correlation_id is None:
-        exc_info = hint.get("exc_info") if isinstance(hint, dict) else None
-        if exc_info:
-            correlation_id = correlation_id_from_exception(exc_info[1])
+    exc_info = hint.get("exc_info") if isinstance(hint, dict) else None
+    if exc_info:
+        correlation_id = choose_record_id(correlation_id, exc_info[1])
     if correlation_id is None:
         return event
     tags = event.get("tags")

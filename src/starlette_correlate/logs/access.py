@@ -28,6 +28,23 @@ _FAILED = 500
 _CLIENT_CLOSED = 499
 
 
+def display_path(scope: Scope) -> str:
+    """Return the request's full path, percent-encoded, without the query.
+
+    Example::
+
+        >>> display_path({"path": "/api/a b", "root_path": "/api"})
+        '/api/a%20b'
+    """
+    # ASGI's path already includes root_path (uvicorn and Starlette agree
+    # since 2024); older servers left it out.
+    path: str = scope.get("path", "")
+    root_path: str = scope.get("root_path", "")
+    if root_path and not path.startswith(root_path):
+        path = root_path + path
+    return quote(path)
+
+
 class AccessLogMiddleware:
     """Log one INFO line per HTTP request on ``starlette_correlate.access``.
 
@@ -41,9 +58,16 @@ class AccessLogMiddleware:
 
     ``status`` is what the client was sent. When the app fails (or returns)
     before starting a response it is 500, the 500 the correlation middleware
-    (or the server) sends next, and the duration ends there; when the
-    request is cancelled before any response it is 499, the usual "client
-    closed the request" code, with ``incomplete=True``.
+    (or the server) sends next, and the duration ends there. When the
+    client is gone before the response started -- the server's ``receive``
+    returned ``http.disconnect`` (a client that dropped mid-upload), a
+    ``send`` raised ``OSError``, or the request was cancelled -- it is 499,
+    the usual "client closed the request" code, with ``incomplete=True``,
+    whatever the app sent to the closed connection afterwards. A client
+    gone mid-body keeps the status it was sent, with ``incomplete=True``.
+    A server that silently drops the response of a client gone meanwhile,
+    to an app that never reads ``receive``, leaves nothing to see: that
+    line says what the app sent.
 
     Use ``CorrelationMiddleware(app, access_log=True)`` rather than this
     class directly: placed outside the correlation middleware it would log
@@ -71,34 +95,67 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         status = 0
         finished: float | None = None
+        # The status already sent when the client was seen gone (0: none),
+        # before the last body byte left; None while it is there. The server
+        # says so through receive (http.disconnect) or by failing a send.
+        gone: int | None = None
+
+        async def watching_receive() -> Message:
+            nonlocal gone
+            message = await receive()
+            if (
+                message["type"] == "http.disconnect"
+                and finished is None
+                and gone is None
+            ):
+                gone = status
+            return message
 
         async def watching_send(message: Message) -> None:
-            nonlocal status, finished
+            nonlocal status, finished, gone
             kind = message["type"]
             if kind == "http.response.start":
-                status = message["status"]
-            elif kind in _LAST_MESSAGES and not message.get("more_body", False):
-                await send(message)
-                finished = time.perf_counter()
+                if gone is None:
+                    status = message["status"]
+                try:
+                    await send(message)
+                except OSError:
+                    # ASGI 2.4: a send to a client that is gone raises OSError
+                    # (uvicorn's ClientDisconnected, for one); the start
+                    # never left.
+                    gone = 0 if gone is None else gone
+                    raise
                 return
-            await send(message)
+            try:
+                await send(message)
+            except OSError:
+                gone = status if gone is None else gone
+                raise
+            if (
+                gone is None
+                and kind in _LAST_MESSAGES
+                and not message.get("more_body", False)
+            ):
+                finished = time.perf_counter()
 
         try:
-            await self.app(scope, receive, watching_send)
+            await self.app(scope, watching_receive, watching_send)
         except Exception:
-            if status == 0:
+            if status == 0 and gone is None:
                 # The correlation middleware answers with a 500 right after.
                 status, finished = _FAILED, time.perf_counter()
             raise
         except BaseException:
-            if status == 0:
-                status = _CLIENT_CLOSED
+            if status == 0 and gone is None:
+                gone = 0
             raise
         else:
-            if status == 0:
+            if status == 0 and gone is None:
                 # An app that returned without responding gets the server's 500.
                 status, finished = _FAILED, time.perf_counter()
         finally:
+            if gone == 0 and finished is None:
+                status = _CLIENT_CLOSED
             self._log(scope, status, started, finished)
 
     def _log(
@@ -110,13 +167,7 @@ class AccessLogMiddleware:
         end = time.perf_counter() if finished is None else finished
         duration_ms = round((end - started) * 1000, 3)
         method = scope.get("method", "-")
-        # ASGI's path already includes root_path (uvicorn and Starlette agree
-        # since 2024); older servers left it out.
-        path = scope.get("path", "")
-        root_path = scope.get("root_path", "")
-        if root_path and not path.startswith(root_path):
-            path = root_path + path
-        path = quote(path)
+        path = display_path(scope)
         client = scope.get("client")
         address = f"{client[0]}:{client[1]}" if client else "-"
         extra: dict[str, object] = {

@@ -10,7 +10,7 @@ caller before it asks; the placeholder is each caller's own option.
 from __future__ import annotations
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import correlation_id_from_exception
+from starlette_correlate.errors import choose_record_id
 
 __all__ = ["record_correlation_id"]
 
@@ -18,10 +18,13 @@ __all__ = ["record_correlation_id"]
 def record_correlation_id(exc_info: object) -> str | None:
     """Return the ID for a record with ``exc_info``, or ``None`` if it has none.
 
-    The current ID if one is set; otherwise the ID carried by the record's
-    exception (the server logs "Exception in ASGI application" after the
-    request's context is gone, but the middleware recorded the ID on the
-    exception). ``exc_info`` is what the record holds: a stdlib
+    Without an exception, the current ID. With one, as
+    :func:`~starlette_correlate.errors.choose_record_id` decides: the ID
+    the exception carries for the running task (the server logs "Exception
+    in ASGI application" in the request's task, after its context is gone),
+    else the current ID (a request logging a failure another request left),
+    except in an event-loop callback (daphne's timer, in a stale context),
+    else the exception's first ID. ``exc_info`` is what the record holds: a stdlib
     ``(type, value, traceback)`` tuple, loguru's ``RecordException`` (a
     named tuple of the same shape), or ``None``; anything else counts as no
     exception, so a malformed record never makes logging fail.
@@ -37,10 +40,8 @@ def record_correlation_id(exc_info: object) -> str | None:
         True
     """
     correlation_id = correlation_id_var.get()
-    if correlation_id is not None:
-        return correlation_id
     if isinstance(exc_info, tuple) and len(exc_info) > 1:
         exception = exc_info[1]
         if isinstance(exception, BaseException):
-            return correlation_id_from_exception(exception)
-    return None
+            return choose_record_id(correlation_id, exception)
+    return correlation_id

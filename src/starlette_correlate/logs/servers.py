@@ -27,30 +27,52 @@ class _ServerLoggers:
     handler. ``owning`` loggers get the handler themselves, with propagation
     off, because the server turns their propagation off or copies their
     handlers onto other loggers (gunicorn's ``uvicorn-worker`` does).
+    ``tracebacks`` is the logger of the server's "exception in application"
+    line: it gets :class:`~starlette_correlate.logs.SkipLoggedErrors`, so
+    with ``error_log=True`` the traceback is not printed twice. ``silenced``
+    loggers are raised to CRITICAL: their traceback line can carry no ID
+    (granian's), and the library's error line replaces it.
     """
 
     propagating: tuple[str, ...] = ()
     owning: tuple[str, ...] = ()
+    tracebacks: str | None = None
+    silenced: tuple[str, ...] = ()
 
 
 _SERVERS: dict[str, _ServerLoggers] = {
     # `uvicorn --log-config` replaces uvicorn's own config; its loggers
     # then propagate to the root.
     "uvicorn": _ServerLoggers(
-        propagating=("uvicorn", "uvicorn.error", "uvicorn.access")
+        propagating=("uvicorn", "uvicorn.error", "uvicorn.access"),
+        tracebacks="uvicorn.error",
     ),
     # uvicorn-worker copies these two loggers' handlers onto uvicorn.error
-    # and uvicorn.access and stops those propagating.
-    "gunicorn": _ServerLoggers(owning=("gunicorn.error", "gunicorn.access")),
-    # hypercorn gives hypercorn.access a bare handler of its own (with
-    # --access-logfile -) before it applies the config; naming it replaces it.
-    "hypercorn": _ServerLoggers(owning=("hypercorn.error", "hypercorn.access")),
+    # and uvicorn.access and stops those propagating (it keeps filters).
+    "gunicorn": _ServerLoggers(
+        owning=("gunicorn.error", "gunicorn.access"), tracebacks="uvicorn.error"
+    ),
+    # hypercorn gives its loggers bare handlers of their own (the access one
+    # only with --access-logfile, without which it logs no access line at
+    # all) before it applies the config; naming them replaces the handlers.
+    "hypercorn": _ServerLoggers(
+        owning=("hypercorn.error", "hypercorn.access"), tracebacks="hypercorn.error"
+    ),
     # granian merges the config's top-level keys over its defaults, whose two
-    # loggers hold handlers and do not propagate.
-    "granian": _ServerLoggers(owning=("_granian", "granian.access")),
+    # loggers hold handlers and do not propagate. Its access line is written
+    # after the app returned and its traceback is pre-formatted text without
+    # the exception, so neither can carry the ID: the app turns on the
+    # library's lines, granian's access log stays off (its default), and
+    # _granian.utils, which writes the traceback, is silenced.
+    "granian": _ServerLoggers(
+        owning=("_granian", "granian.access"), silenced=("_granian.utils",)
+    ),
     # daphne has no config option: the app module applies the mapping, after
-    # daphne's logging.basicConfig.
-    "daphne": _ServerLoggers(propagating=("daphne",)),
+    # daphne's logging.basicConfig. Its access log is not a logger (it is
+    # written to a stream; -v 0 turns it off) and its traceback is logged by
+    # a timer that cannot tell which request a shared exception failed: the
+    # app turns on the library's lines.
+    "daphne": _ServerLoggers(propagating=("daphne",), tracebacks="daphne.server"),
 }
 
 _FORMATTERS = {
@@ -96,10 +118,17 @@ def server_log_config(
     - uvicorn: ``uvicorn app:app --log-config log.json``
     - gunicorn: ``gunicorn -k uvicorn_worker.UvicornWorker
       --log-config-json log.json app:app``
-    - hypercorn: ``hypercorn --log-config json:log.json app:app``
-    - granian: ``granian --interface asgi --log-config log.json app:app``
+    - hypercorn: ``hypercorn --log-config json:log.json --access-logfile -
+      app:app``
+    - granian: ``granian --interface asgi --log-config log.json app:app``,
+      with ``CorrelationMiddleware(access_log=True, error_log=True)``
     - daphne: no option; call ``logging.config.dictConfig(...)`` with this
-      mapping in the app module.
+      mapping in the app module, run ``daphne -v 0 app:app``, with
+      ``CorrelationMiddleware(access_log=True, error_log=True)``
+
+    The server's traceback logger gets
+    :class:`~starlette_correlate.logs.SkipLoggedErrors`, so that turning
+    ``error_log`` on never prints a traceback twice.
 
     Raises :class:`ValueError`, listing the choices, for an unknown server,
     format or level.
@@ -129,11 +158,18 @@ def server_log_config(
             for name in loggers.owning
         }
     )
+    if loggers.tracebacks is not None:
+        logger_configs.setdefault(
+            loggers.tracebacks, {"level": level, "propagate": True}
+        )["filters"] = ["skip_logged"]
+    for name in loggers.silenced:
+        logger_configs[name] = {"level": "CRITICAL", "propagate": True}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "correlation": {"()": "starlette_correlate.logs.CorrelationIdFilter"}
+            "correlation": {"()": "starlette_correlate.logs.CorrelationIdFilter"},
+            "skip_logged": {"()": "starlette_correlate.logs.SkipLoggedErrors"},
         },
         "formatters": {format: {"()": _FORMATTERS[format]}},
         "handlers": {
