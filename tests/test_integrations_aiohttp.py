@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,6 +17,8 @@ from starlette.routing import Route
 
 from starlette_correlate.integrations.aiohttp import CorrelationSignal, trace_config
 from starlette_correlate.scope import correlation_scope
+from tests.support.guide import recipe
+from tests.support.recording import recording_service
 from tests.support.servers import serve_in_thread
 
 
@@ -87,3 +90,15 @@ def test_a_signal_appended_to_an_own_config_works(server_url: str) -> None:
 def test_a_bad_header_name_is_refused_when_configuring() -> None:
     with pytest.raises(ValueError, match="header_name"):
         trace_config(header_name="bad name")
+
+
+def test_the_guides_recipe_sends_the_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    with recording_service() as next_service:
+        monkeypatch.setenv("PAYMENTS_URL", next_service.url)
+        app = recipe("aiohttp")["app"]
+        with serve_in_thread(app) as url, httpx.Client() as client:
+            response = client.post(
+                f"{url}/checkout", headers={"X-Request-ID": "guide-aio-1"}
+            )
+    assert response.json() == {"charged": True}
+    assert [seen["x-request-id"] for seen in next_service.seen] == ["guide-aio-1"]

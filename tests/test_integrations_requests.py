@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import httpx
 import pytest
 import requests
 from requests.adapters import BaseAdapter
@@ -18,6 +19,8 @@ from starlette.routing import Route
 
 from starlette_correlate.integrations.requests import CorrelatedSend, instrument
 from starlette_correlate.scope import correlation_scope
+from tests.support.guide import recipe
+from tests.support.recording import recording_service
 from tests.support.servers import serve_in_thread
 
 
@@ -127,3 +130,18 @@ def test_a_call_in_starlettes_threadpool_sees_the_id(server_url: str) -> None:
             return await run_in_threadpool(call)
 
     assert asyncio.run(endpoint())["x-request-id"] == "pool-1"
+
+
+def test_the_guides_recipe_sends_the_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    with recording_service() as next_service:
+        monkeypatch.setenv("PAYMENTS_URL", next_service.url)
+        namespace = recipe("requests")
+        try:
+            with serve_in_thread(namespace["app"]) as url, httpx.Client() as client:
+                response = client.post(
+                    f"{url}/checkout", headers={"X-Request-ID": "guide-req-1"}
+                )
+        finally:
+            namespace["payments"].close()
+    assert response.json() == {"charged": True}
+    assert [seen["x-request-id"] for seen in next_service.seen] == ["guide-req-1"]

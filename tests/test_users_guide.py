@@ -31,6 +31,8 @@ RECIPE_TESTS = {
     "celery-worker-logging": "tests/support/celery_worker_app.py",
     "opentelemetry": "tests/test_integrations_opentelemetry.py",
     "sentry": "tests/test_integrations_sentry.py",
+    "requests": "tests/test_integrations_requests.py",
+    "aiohttp": "tests/test_integrations_aiohttp.py",
 }
 NOT_PYTHON = {"console", "bash", "text"}
 
