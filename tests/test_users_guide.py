@@ -33,6 +33,8 @@ RECIPE_TESTS = {
     "sentry": "tests/test_integrations_sentry.py",
     "granian-app": "tests/support/server_app.py",
     "daphne-app": "tests/support/server_app_daphne.py",
+    "requests": "tests/test_integrations_requests.py",
+    "aiohttp": "tests/test_integrations_aiohttp.py",
 }
 NOT_PYTHON = {"console", "bash", "text"}
 

@@ -38,12 +38,11 @@ if find_spec("httpx") is None and find_spec("httpx2") is None:
         "pip install 'starlette-correlate[httpx]'"
     )
 
-from starlette_correlate.context import (
-    correlation_header_var,
-    correlation_id_var,
+from starlette_correlate.integrations._outbound import (
+    OutboundHeaders,
+    add_outbound_headers,
+    checked_header_name,
 )
-from starlette_correlate.core import DEFAULT_HEADER, _check_header_name
-from starlette_correlate.traceparent import traceparent_var
 
 __all__ = [
     "AsyncCorrelationHook",
@@ -53,16 +52,11 @@ __all__ = [
 ]
 
 
-class _Headers(Protocol):
-    def __contains__(self, name: object, /) -> bool: ...
-    def __setitem__(self, name: str, value: str, /) -> None: ...
-
-
 class OutboundRequest(Protocol):
     """What the hooks need of a request: ``httpx.Request``, ``httpx2.Request``."""
 
     @property
-    def headers(self) -> _Headers:
+    def headers(self) -> OutboundHeaders:
         """The request's headers, case-insensitive as in httpx."""
 
 
@@ -80,8 +74,6 @@ class HookedClient(Protocol):
 
 ClientT = TypeVar("ClientT", bound=HookedClient)
 
-_TRACEPARENT = "traceparent"
-
 
 def add_correlation_headers(
     request: OutboundRequest, header_name: str | None = None
@@ -90,6 +82,8 @@ def add_correlation_headers(
 
     ``header_name`` defaults to the header name of the middleware that set
     the current ID (see :func:`~starlette_correlate.context.get_correlation_header`).
+    The rule is the one every carrier shares
+    (:func:`~starlette_correlate.integrations._outbound.add_outbound_headers`).
 
     Example::
 
@@ -101,23 +95,7 @@ def add_correlation_headers(
         >>> request.headers["X-Request-ID"]
         'abc'
     """
-    correlation_id = correlation_id_var.get()
-    if correlation_id is None:
-        return
-    if header_name is None:
-        header_name = correlation_header_var.get() or DEFAULT_HEADER
-    headers = request.headers
-    if header_name not in headers:
-        headers[header_name] = correlation_id
-    traceparent = traceparent_var.get()
-    if traceparent is not None and _TRACEPARENT not in headers:
-        headers[_TRACEPARENT] = traceparent
-
-
-def _checked(header_name: str | None) -> str | None:
-    if header_name is None:
-        return None
-    return _check_header_name(header_name, "header_name")
+    add_outbound_headers(request.headers, header_name)
 
 
 class CorrelationHook:
@@ -137,7 +115,7 @@ class CorrelationHook:
     __slots__ = ("header_name",)
 
     def __init__(self, header_name: str | None = None) -> None:
-        self.header_name = _checked(header_name)
+        self.header_name = checked_header_name(header_name)
 
     def __call__(self, request: OutboundRequest) -> None:
         """Add the headers to ``request``."""
@@ -160,7 +138,7 @@ class AsyncCorrelationHook:
     __slots__ = ("header_name",)
 
     def __init__(self, header_name: str | None = None) -> None:
-        self.header_name = _checked(header_name)
+        self.header_name = checked_header_name(header_name)
 
     async def __call__(self, request: OutboundRequest) -> None:
         """Add the headers to ``request``."""
