@@ -64,3 +64,19 @@ def test_an_id_set_by_hand_is_kept() -> None:
     attach_correlation_id(exc, "req")
     assert correlation_id_from_exception(exc) == "manual"
     assert not getattr(exc, "__notes__", None)
+
+
+def test_the_innermost_request_names_the_exception() -> None:
+    exc = RuntimeError("boom")
+    attach_correlation_id(exc, "inner")
+    attach_correlation_id(exc, "outer")
+    assert correlation_id_from_exception(exc) == "inner"
+    assert exc.__notes__ == ["correlation ID: inner"]
+
+
+def test_the_id_is_found_through_an_explicit_cause() -> None:
+    inner = ValueError("inner")
+    attach_correlation_id(inner, "abc")
+    outer = RuntimeError("outer")
+    outer.__cause__ = inner
+    assert correlation_id_from_exception(outer) == "abc"

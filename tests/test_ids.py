@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
+from starlette_correlate import ContextStore, CorrelationMiddleware, correlation_id_var
 from starlette_correlate.ids import (
     checked_generator,
     default_generator,
@@ -18,6 +26,7 @@ from starlette_correlate.ids import (
     uuid4_hex,
     uuid7,
 )
+from tests.support.asgi import call_app, http_scope
 
 SAFE_ALPHABET = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\')
 
@@ -120,3 +129,45 @@ def test_a_checked_generator_that_raises_later_gives_a_uuid7(
         made = make()
     assert uuid.UUID(made).version == 7
     assert "generator raised" in caplog.text
+
+
+def test_a_generator_that_turns_unsafe_later_falls_back_to_uuid7() -> None:
+    answers = iter(["first-ok", "id\u2603"])
+    store = ContextStore()
+    middleware = CorrelationMiddleware(
+        _ok, generator=lambda: next(answers), store=store
+    )
+
+    async def exchange() -> tuple[list[Message], str | None]:
+        sent = await call_app(middleware, http_scope("/"))
+        return sent, correlation_id_var.get()
+
+    sent, after = asyncio.run(exchange())
+    chosen = dict(sent[0]["headers"])[b"x-request-id"].decode()
+    assert chosen != "id\u2603"
+    assert len(chosen) == 36
+    assert after is None
+    assert len(store) == 0
+
+
+async def _ok(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_uuid7_is_still_accepted_after_the_changes() -> None:
+    async def handler(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", handler)])
+    app.add_middleware(CorrelationMiddleware)
+    cid = uuid7()
+
+    async def exchange() -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return (await c.get("/", headers={"X-Request-ID": cid})).headers[
+                "x-request-id"
+            ]
+
+    assert asyncio.run(exchange()) == cid

@@ -9,13 +9,20 @@ from typing import Any
 
 import pytest
 
-from starlette_correlate import correlation_id_var, is_safe_id
+from starlette_correlate import (
+    bind_fields,
+    correlation_id_var,
+    get_correlation_id,
+    get_fields,
+    is_safe_id,
+)
 from starlette_correlate.context import correlation_header_var
 from starlette_correlate.scope import correlation_scope
 
 pytest.importorskip("celery", reason="the [celery] extra is missing")
 
 from celery import Celery
+from celery.app.trace import build_tracer
 from celery.result import AsyncResult
 
 from starlette_correlate.integrations import celery as integration
@@ -24,6 +31,8 @@ from starlette_correlate.integrations.celery import (
     CeleryTaskFilter,
     celery_parent_id_var,
     celery_task_id_var,
+    connect_signals,
+    task_store,
 )
 from tests.support.celery_process import celery_worker
 from tests.support.celery_worker_app import URL_VARIABLE, make_app
@@ -248,3 +257,26 @@ def test_a_generator_that_fails_later_gives_the_task_a_uuid7(
     assert uuid.UUID(ran_under).version == 7
     assert "generator raised" in caplog.text
     assert integration.celery_task_id_var.get() is None
+
+
+def test_fields_bound_in_a_celery_task_do_not_reach_the_next_task() -> None:
+    app = Celery("review", broker="memory://", backend="cache+memory://")
+    connect_signals()
+    seen: list[tuple[str | None, dict[str, str]]] = []
+
+    @app.task(name="review.first")
+    def first() -> None:
+        bind_fields(user_id="alice")
+
+    @app.task(name="review.second")
+    def second() -> None:
+        seen.append((get_correlation_id(), dict(get_fields())))
+
+    # The way a worker runs tasks: one thread, one context, task after task.
+    for task, task_id in ((first, "t1"), (second, "t2")):
+        tracer = build_tracer(task.name, task, eager=False, propagate=True, app=app)
+        headers = {"starlette_correlate_id": f"req-{task_id}"}
+        tracer(task_id, [], {}, {"id": task_id, "headers": headers})
+    assert seen == [("req-t2", {})]
+    assert dict(get_fields()) == {}
+    assert len(task_store) == 0

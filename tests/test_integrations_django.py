@@ -308,3 +308,16 @@ def test_a_streaming_response_dropped_unclosed_leaves_nothing() -> None:
     gc.collect()
     assert len(store) == 0
     assert get_correlation_id() is None
+
+
+def test_django_treats_a_repeated_id_header_as_absent() -> None:
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/")
+    request.META["HTTP_X_REQUEST_ID"] = "first,second"
+    middleware = CorrelationMiddleware(view, store=ContextStore())
+    assert middleware.incoming_id(request) is None
+    response = middleware(request)
+    assert isinstance(response, HttpResponseBase)
+    assert response["X-Request-ID"] != "first,second"

@@ -7,6 +7,9 @@ import logging
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from starlette_correlate import CorrelationIdFilter, CorrelationMiddleware
@@ -109,3 +112,15 @@ def test_the_path_is_percent_encoded(collector: LineCollector) -> None:
     run(lambda: call_app(app, http_scope('/no where\n"x"')))
     line = only_line(collector)
     assert (line["path"], line["status"]) == ("/no%20where%0A%22x%22", 404)
+
+
+def test_the_access_log_does_not_repeat_root_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Starlette(routes=[Route("/items", lambda request: PlainTextResponse("ok"))])
+    app.add_middleware(CorrelationMiddleware, access_log=True)
+    scope = http_scope("/api/items")
+    scope["root_path"] = "/api"
+    with caplog.at_level(logging.INFO, logger="starlette_correlate.access"):
+        asyncio.run(call_app(app, scope))
+    assert [getattr(r, "path", None) for r in caplog.records] == ["/api/items"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from starlette_correlate import CorrelationIdFilter
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter, formatters
 from starlette_correlate.logs.formatters import quote_value
 from tests.support.logparse import parse_kv
@@ -460,3 +462,22 @@ def test_an_attribute_set_before_the_standard_ones_is_written() -> None:
         fields = json.loads(line) if line.startswith("{") else parse_kv(line)
         assert fields["early"] == "set before the standard attributes"
         assert fields["late"] == "after"
+
+
+def test_a_str_subclass_cannot_forge_a_key_value_line() -> None:
+    class Sneaky(str):
+        def __str__(self) -> str:
+            return "evil\nlevel=ERROR"
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(CorrelationIdFilter())
+    handler.setFormatter(KeyValueFormatter(timestamp=False))
+    logger = logging.getLogger("tests.review.kv")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        logger.error("ok", extra={"s": Sneaky("x")})
+    finally:
+        logger.removeHandler(handler)
+    assert len(stream.getvalue().splitlines()) == 1

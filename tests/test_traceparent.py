@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
-from starlette_correlate.traceparent import parse_traceparent
+from starlette_correlate import CorrelationMiddleware
+from starlette_correlate.traceparent import parse_traceparent, traceparent_var
+from tests.support.asgi import call_app, http_scope
 
 HEX = "0123456789abcdef"
 
@@ -52,3 +60,21 @@ def test_arbitrary_text_never_raises(value: str) -> None:
         assert parsed.version != "ff"
         assert parsed.trace_id != "0" * 32
         assert parsed.parent_id != "0" * 16
+
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT = "00f067aa0ba902b7"
+
+
+def test_a_future_traceparent_is_forwarded_in_the_version_we_understood() -> None:
+    seen: list[str | None] = []
+
+    async def handler(request: Request) -> PlainTextResponse:
+        seen.append(traceparent_var.get())
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", handler)])
+    app.add_middleware(CorrelationMiddleware, trace_context=True)
+    hostile = f"01-{TRACE}-{PARENT}-01-\xe9\xe9 , x=y".encode("latin-1")
+    asyncio.run(call_app(app, http_scope("/", headers=[(b"traceparent", hostile)])))
+    assert seen == [f"00-{TRACE}-{PARENT}-01"]
