@@ -14,6 +14,7 @@ and response hooks (Django, Falcon) calls them from its hooks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Iterable, Sequence
 
 from starlette_correlate.context import (
@@ -32,6 +33,8 @@ from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
 
 __all__ = ["DEFAULT_HEADER", "CorrelationCore"]
+
+_logger = logging.getLogger("starlette_correlate")
 
 # RFC 9110 token characters: what a header field name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
@@ -82,6 +85,7 @@ class CorrelationCore:
     __slots__ = (
         "_named",
         "_plain",
+        "_validator_failed",
         "generator",
         "header_name",
         "incoming_headers",
@@ -124,6 +128,7 @@ class CorrelationCore:
                 "taking the incoming ID and returning True to accept it"
             )
         self.validator = validator
+        self._validator_failed = False
         if (
             isinstance(max_length, bool)
             or not isinstance(max_length, int)
@@ -155,8 +160,18 @@ class CorrelationCore:
         if validator is None:
             return True
         try:
-            return validator(value) is True
-        except Exception:  # noqa: BLE001 - a validator's bug must not become a 500
+            # Read as a condition: a peer's validator returns re.Match or None.
+            return bool(validator(value))
+        except Exception as exc:  # noqa: BLE001 - a validator's bug must not become a 500
+            if not self._validator_failed:
+                # Once: a broken validator fails on every request. Never the
+                # value, which is the client's and may attack the log.
+                self._validator_failed = True
+                _logger.warning(
+                    "validator raised %s; the incoming ID was refused (logged "
+                    "once per middleware)",
+                    type(exc).__name__,
+                )
             return False
 
     def choose_id(self, incoming: str | None, client_host: str | None = None) -> str:

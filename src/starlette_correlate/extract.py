@@ -14,8 +14,9 @@ Configured on :class:`~starlette_correlate.CorrelationMiddleware`::
 
 Extractors are plain functions ``(request) -> str | None``; the resolver is
 awaited after them with the fields found so far, under a time-out. Each
-value passes the same safety check as incoming IDs
-(:func:`~starlette_correlate.ids.is_safe_id`). Whatever goes wrong (an
+value must be printable text of at most 512 characters
+(:func:`~starlette_correlate.ids.is_safe_field_value`): spaces, commas and
+Unicode are kept, control characters are not. Whatever goes wrong (an
 extractor raising, the resolver raising or timing out, a hostile value) the
 request goes on without that field, and one warning names the field and
 the kind of failure, never the raw value.
@@ -37,7 +38,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from starlette_correlate.fields import fields_var, merge_fields, set_fields
-from starlette_correlate.ids import DEFAULT_MAX_LENGTH, is_safe_id
+from starlette_correlate.ids import DEFAULT_MAX_LENGTH, is_safe_field_value, is_safe_id
 from starlette_correlate.store import ContextStore
 from starlette_correlate.traceparent import (
     TRACE_FIELD,
@@ -337,7 +338,7 @@ class RequestEnricher:
         if value is None:
             return
         text = value if isinstance(value, str) else str(value)
-        if is_safe_id(text, self.max_length):
+        if is_safe_field_value(text):
             found[name] = text
         else:
             # Only the length: the value itself may be an attack on the logs.
