@@ -68,7 +68,7 @@ def test_bad_options_fail_with_a_clear_message(
 
 def test_a_non_callable_error_response_is_refused() -> None:
     with pytest.raises(TypeError, match="error_response"):
-        CorrelationMiddleware(app, error_response="oops")  # type: ignore[arg-type]
+        CorrelationMiddleware(app, error_response="oops")
 
 
 def test_a_validator_that_raises_refuses_and_is_logged_once(

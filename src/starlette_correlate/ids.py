@@ -121,7 +121,7 @@ def is_safe_raw_id(raw: bytes, max_length: int = DEFAULT_MAX_LENGTH) -> bool:
 
     The same rule on the bytes a server delivers, in one C-level pass:
     stripping every safe byte from both ends leaves nothing only when every
-    byte is safe. The middleware inlines this test on its hot path.
+    byte is safe. The core's plain chooser inlines this test.
 
     Example::
 

@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised with Django blocked
         "pip install 'starlette-correlate[django]'"
     ) from exc
 
+from starlette_correlate.config import EVERY_HOST
 from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import fields_checkpoint
@@ -61,18 +62,8 @@ SETTING: Final = "STARLETTE_CORRELATE"
 REQUEST_ATTRIBUTE: Final = "correlation_id"
 """The attribute of ``HttpRequest`` that holds the request's ID."""
 
-OPTIONS: Final = frozenset(
-    {
-        "header_name",
-        "incoming_headers",
-        "validator",
-        "generator",
-        "trusted_sources",
-        "max_length",
-        "store",
-    }
-)
-"""The keys ``STARLETTE_CORRELATE`` accepts: the options of ``CorrelationCore``."""
+OPTIONS: Final = EVERY_HOST | {"store"}
+"""The keys ``STARLETTE_CORRELATE`` accepts: the ID rule's options, and ``store``."""
 
 default_store = ContextStore()
 """The store every middleware instance uses unless ``store`` is configured.
