@@ -49,9 +49,16 @@ Feature: Fields extracted from the request
     And the handler saw "session_id=s-1"
     And one warning was logged, naming "timed out"
 
+  Scenario: Values with spaces, commas and printable Unicode are kept
+    Given the middleware extracts session_id, tenant and theme
+    And it extracts the user agent and the forwarded chain
+    When a request arrives with session "s-1", tenant "Zürich", user agent "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0" and forwarded chain "203.0.113.7, 10.0.0.2"
+    Then the handler saw "agent=Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0 forwarded=203.0.113.7, 10.0.0.2 session_id=s-1 tenant=Zürich"
+    And no warning was logged
+
   Scenario: A hostile value is refused and never logged
     Given the middleware extracts session_id, tenant and theme
-    When a request arrives with session "s-1\" level=ERROR forged=yes"
+    When a request arrives with session "s-1\x1b[2J\" level=ERROR forged=yes"
     Then the response status is 200
     And the handler saw no fields
     And one warning was logged, naming "session_id"
@@ -59,7 +66,7 @@ Feature: Fields extracted from the request
 
   Scenario: A resolver's unsafe value is refused too
     Given the middleware extracts session_id, tenant and theme
-    And a resolver that finds user "u 1 forged=yes" for session "s-1"
+    And a resolver that finds user "u-1\nlevel=ERROR forged=yes" for session "s-1"
     When a request arrives with session "s-1"
     Then the handler saw "session_id=s-1"
     And one warning was logged, naming "user_id"

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import uuid
 from pathlib import Path
 
 import pytest
-from bench import apps, attribution, growth, http, inprocess, lines, memory
-from bench.scopes import make_scope, receive_request
-from starlette.types import Message, Receive, Scope, Send
-
-from starlette_correlate import correlation_id_var
+from bench import apps, http, inprocess, lines, memory
 
 MIDDLEWARE_VARIANTS = [
     "bare",
@@ -80,22 +74,6 @@ def test_every_middleware_variant_answers_with_the_expected_header() -> None:
         inprocess.check_variant(name)
 
 
-def test_growth_run_reports_each_header_count() -> None:
-    rows = growth.header_growth(counts=(0, 8), rounds=2, requests=50)
-
-    # The filler headers, then the incoming ID.
-    assert [row["headers"] for row in rows] == [1, 9]
-    assert all(isinstance(row["ours_overhead_us"], float) for row in rows)
-
-
-def test_field_growth_reports_each_field_count() -> None:
-    rows = growth.field_growth(counts=(0, 2), rounds=1, requests=20, records=100)
-
-    assert [row["fields"] for row in rows] == [0, 2]
-    assert rows[0]["request_over_none_us"] == 0.0
-
-
-@pytest.mark.server
 def test_http_run_loads_real_servers_and_reports_the_ratio() -> None:
     report = http.run(
         ["bare", "starlette-correlate"], duration=1.0, slice_seconds=0.5, connections=2
@@ -128,42 +106,6 @@ def test_http_run_measures_a_master_and_its_worker_under_gunicorn() -> None:
         assert row["rss_kib_at_end"] > row["rss_kib_after_warmup"] / 2 > 0
 
 
-@pytest.mark.parametrize("starlette", [False, True])
-def test_attribution_reports_every_row_in_both_cases(starlette: bool) -> None:
-    report = attribution.measure(rounds=1, requests=20, starlette=starlette)
-
-    for rows in report.values():
-        assert [row["step"] for row in rows] == attribution.STEPS
-        # One sample per row: the floor's overhead may even come out <= 0.
-        assert rows[0]["ratio_to_floor"] in (1.0, None)
-        assert rows[1]["over_template_us"] == 0.0
-
-
-@pytest.mark.parametrize("row", attribution.STEPS)
-def test_every_attribution_row_does_the_floors_job(row: str) -> None:
-    app = attribution.rows()[row](attribution.raw_app)
-
-    async def answer(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
-        sent: list[Message] = []
-
-        async def send(message: Message) -> None:
-            sent.append(message)
-
-        await app(make_scope(headers), receive_request, send)
-        assert correlation_id_var.get() is None
-        return [v for k, v in sent[0]["headers"] if k == b"x-request-id"]
-
-    [generated] = asyncio.run(answer([]))
-    assert uuid.UUID(generated.decode()).version == 7
-    assert asyncio.run(answer([(b"x-request-id", b"kept-1")])) == [b"kept-1"]
-
-
-def test_filter_attribution_reports_every_step() -> None:
-    rows = attribution.measure_filter(rounds=1, records=100)
-
-    assert [row["step"] for row in rows] == attribution.FILTER_STEPS
-
-
 def test_also_adds_a_correlating_variant(tmp_path: Path) -> None:
     report_path = tmp_path / "also.json"
     try:
@@ -188,33 +130,6 @@ def test_also_adds_a_correlating_variant(tmp_path: Path) -> None:
 def test_also_refuses_a_malformed_spec() -> None:
     with pytest.raises(SystemExit):
         inprocess.parse_args(["--also", "no-target"])
-
-
-def test_the_template_with_every_duty_answers_an_exception_with_a_500() -> None:
-    async def boom(scope: Scope, receive: Receive, send: Send) -> None:
-        raise RuntimeError("boom")
-
-    app = attribution.variant(frozenset(attribution.DUTIES))(boom)
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    with pytest.raises(RuntimeError, match="boom"):
-        asyncio.run(app(make_scope([]), receive_request, send))
-    assert sent[0]["status"] == 500
-    assert any(name == b"x-request-id" for name, _ in sent[0]["headers"])
-
-
-def test_template_rows_without_the_safety_check_decode_like_the_floor() -> None:
-    app = attribution.variant(frozenset())(attribution.raw_app)
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    asyncio.run(app(make_scope([(b"x-request-id", b"caf\xe9")]), receive_request, send))
-    assert (b"x-request-id", b"caf\xe9") in sent[0]["headers"]
 
 
 def test_lines_quick_run_prints_every_variant_and_target(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import pytest
@@ -66,20 +68,33 @@ def test_bad_options_fail_with_a_clear_message(
 
 def test_a_non_callable_error_response_is_refused() -> None:
     with pytest.raises(TypeError, match="error_response"):
-        CorrelationMiddleware(app, error_response="oops")  # type: ignore[arg-type]
+        CorrelationMiddleware(app, error_response="oops")
 
 
-def test_a_validator_that_raises_refuses_the_id() -> None:
+def test_a_validator_that_raises_refuses_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def broken(value: str) -> bool:
         raise RuntimeError("validator bug")
 
     core = CorrelationCore(validator=broken)
-    assert core.choose_id("abc") != "abc"
+    with caplog.at_level(logging.WARNING, logger="starlette_correlate"):
+        assert core.choose_id("secret-abc") != "secret-abc"
+        assert core.choose_id("secret-abc") != "secret-abc"
+    [record] = caplog.records
+    assert "validator raised RuntimeError" in record.getMessage()
+    assert "secret-abc" not in caplog.text
 
 
-def test_a_validator_must_say_true_to_accept() -> None:
-    core = CorrelationCore(validator=lambda value: "yes")  # type: ignore[arg-type,return-value]
-    assert core.choose_id("abc") != "abc"
+def test_a_validator_result_is_read_as_a_condition() -> None:
+    uuid_like = re.compile(r"[0-9a-f-]{8,}")
+    # A peer's validator returns re.Match or None; "yes" and 0 are truthy/falsy.
+    assert CorrelationCore(validator=uuid_like.fullmatch).choose_id("abcd-1234") == (
+        "abcd-1234"
+    )
+    assert CorrelationCore(validator=uuid_like.fullmatch).choose_id("xyz") != "xyz"
+    assert CorrelationCore(validator=lambda value: "yes").choose_id("abc") == "abc"
+    assert CorrelationCore(validator=lambda value: 0).choose_id("abc") != "abc"
 
 
 def test_ordered_incoming_headers_prefer_the_first_present() -> None:

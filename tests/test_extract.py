@@ -7,7 +7,8 @@ import asyncio
 from starlette.types import Message, Receive, Scope, Send
 
 from starlette_correlate import CorrelationMiddleware, from_header, get_fields
-from starlette_correlate.extract import RequestEnricher
+from starlette_correlate.config import CorrelationConfig
+from starlette_correlate.features import build_features
 from tests.support.asgi import http_scope
 
 
@@ -39,10 +40,14 @@ def test_a_websocket_handshake_gets_its_fields() -> None:
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
 
 
-def test_no_options_means_no_enricher() -> None:
+def test_no_options_means_no_feature() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         return None
 
-    assert CorrelationMiddleware(app)._enricher is None
-    assert RequestEnricher.create(extractors={}) is None
-    assert RequestEnricher.create(adopt_trace_id=True) is not None
+    middleware = CorrelationMiddleware(app)
+    assert middleware._features == ()
+    assert middleware._trace is None
+    assert build_features(CorrelationConfig(extractors={})) == (None, ())
+    trace, features = build_features(CorrelationConfig(adopt_trace_id=True))
+    assert trace is not None
+    assert features == (trace,)

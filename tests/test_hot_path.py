@@ -1,9 +1,8 @@
-"""The middleware's inlined default path agrees with the general one (D-perf-6).
+"""The middleware's request path: the byte-level safety check, resets, headers.
 
-With default settings :class:`CorrelationMiddleware` chooses the ID inline
-instead of calling ``incoming_id`` and ``CorrelationCore``; any option that
-needs the core (here a validator accepting everything) takes the general
-path. Both must answer every request with the same ID.
+The ID rule exists once, in :mod:`starlette_correlate.core`, specialised at
+construction into a plain chooser and a checked one (D-rule-4); these tests
+drive both through the middleware.
 """
 
 from __future__ import annotations
@@ -18,7 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
-from starlette_correlate import ContextStore, CorrelationMiddleware, correlation_id_var
+from starlette_correlate import (
+    ContextStore,
+    CorrelationCore,
+    CorrelationMiddleware,
+    correlation_id_var,
+)
 from starlette_correlate.context import correlation_header_var
 from starlette_correlate.ids import is_safe_id, is_safe_raw_id
 from tests.support.asgi import call_app, http_scope
@@ -27,44 +31,6 @@ from tests.support.asgi import call_app, http_scope
 async def _ok(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
-
-
-def _generated() -> str:
-    return "g"  # within every max_length drawn
-
-
-_names = st.sampled_from([b"x-request-id", b"x-request-i", b"host", b"X-Request-ID"])
-_values = st.one_of(
-    st.binary(max_size=140),
-    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7F)).map(
-        str.encode
-    ),
-    # Servers send bytes; a bytearray must still come back as new bytes.
-    st.from_regex(rb"[0-9a-z-]{1,40}", fullmatch=True).map(bytearray),
-)
-_headers = st.lists(st.tuples(_names, _values), max_size=5)
-
-
-def _answer(app: CorrelationMiddleware, headers: list[tuple[bytes, bytes]]) -> bytes:
-    messages = asyncio.run(call_app(app, http_scope("/", headers=headers)))
-    values: list[bytes] = [v for k, v in messages[0]["headers"] if k == b"x-request-id"]
-    [value] = values
-    assert type(value) is bytes
-    return value
-
-
-@settings(max_examples=300, deadline=None)
-@given(headers=_headers, max_length=st.integers(min_value=1, max_value=140))
-def test_the_inlined_path_chooses_what_the_core_chooses(
-    headers: list[tuple[bytes, bytes]], max_length: int
-) -> None:
-    inlined = CorrelationMiddleware(_ok, generator=_generated, max_length=max_length)
-    general = CorrelationMiddleware(
-        _ok, generator=_generated, max_length=max_length, validator=lambda _: True
-    )
-    assert inlined._hot[0] is True
-    assert general._hot[0] is False
-    assert _answer(inlined, headers) == _answer(general, headers)
 
 
 @settings(max_examples=500)
@@ -105,12 +71,11 @@ def _drive_across(second: contextvars.Context | None) -> contextvars.Context:
     first = contextvars.copy_context()
     first.run(request.send, None)
     assert first.run(correlation_id_var.get) == "abc"
-    assert len(store) == 1
     if second is None:
         second = first.copy()  # made after the request set the ID
     with pytest.raises(StopIteration):  # the request finished there
         second.run(request.send, None)
-    assert len(store) == 0
+    assert len(store) == 0  # the ASGI path keeps its tokens in its frame
     return second
 
 
@@ -146,7 +111,7 @@ def test_both_paths_publish_a_non_default_header_name_and_reset_it(
         await _ok(scope, receive, send)
 
     middleware = CorrelationMiddleware(app, header_name=header_name, **options)  # type: ignore[arg-type]
-    assert middleware._hot[0] is inlined
+    assert middleware.core.plain is inlined
 
     async def request_then_read() -> str | None:
         await call_app(middleware, http_scope("/"))
@@ -155,3 +120,21 @@ def test_both_paths_publish_a_non_default_header_name_and_reset_it(
     assert asyncio.run(request_then_read()) is None
     assert seen == [published]
     assert len(middleware.store) == 0
+
+
+@settings(max_examples=300)
+@given(
+    raw=st.one_of(
+        st.binary(max_size=140),
+        # Mostly safe bytes, around every length limit.
+        st.from_regex(rb"[!-~]{0,141}", fullmatch=True),
+    ),
+    max_length=st.integers(min_value=1, max_value=140),
+)
+def test_the_plain_chooser_keeps_exactly_the_safe_ids(
+    raw: bytes, max_length: int
+) -> None:
+    core = CorrelationCore(max_length=max_length, generator=lambda: "n")
+    assert core.plain
+    expected = raw.decode("ascii") if is_safe_raw_id(raw, max_length) else "n"
+    assert core.choose(raw, None, None) == expected

@@ -12,6 +12,7 @@ import logging.config
 import sys
 import types
 from collections.abc import Awaitable
+from typing import Any
 
 import pytest
 
@@ -115,6 +116,19 @@ def test_incoming_headers_are_read_in_order() -> None:
     assert middleware.incoming_id(both) == "first"
     assert middleware.incoming_id(only_second) == "second"
     assert middleware.incoming_id(factory.get("/")) is None
+
+
+def test_the_header_is_read_whatever_the_meta_spelling() -> None:
+    # Django's test client puts headers= into META as HTTP_X-Request-ID;
+    # request.headers reads it, and so must we.
+    middleware = CorrelationMiddleware(ok, store=ContextStore())
+    dashed: dict[str, Any] = {"HTTP_X-Request-ID": "spelled-with-dashes"}
+    request = factory.get("/", **dashed)
+    assert request.headers["X-Request-ID"] == "spelled-with-dashes"
+    assert middleware.incoming_id(request) == "spelled-with-dashes"
+    dashed["HTTP_X-Request-ID"] = "from-the-client"
+    response = Client().get("/sync", **dashed)
+    assert response["X-Request-ID"] == "from-the-client"
 
 
 def test_a_header_the_view_set_is_kept() -> None:

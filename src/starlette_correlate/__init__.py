@@ -17,6 +17,7 @@ Example::
 
 from typing import TYPE_CHECKING
 
+from starlette_correlate.config import CorrelationConfig
 from starlette_correlate.context import (
     correlation_id_var,
     get_correlation_header,
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_HEADER",
     "STATE_KEY",
     "ContextStore",
+    "CorrelationConfig",
     "CorrelationCore",
     "CorrelationIdFilter",
     "CorrelationMiddleware",

@@ -1,65 +1,106 @@
-"""The split-phase lifecycle every host shares: choose, set, keep, reset.
+"""The ID rule and the split-phase lifecycle every host shares.
 
-:class:`CorrelationCore` validates configuration once, chooses the ID of each
-request, and runs the two phases of its life:
+How an ID is chosen, in one place:
+
+1. **Pick** (:func:`pick_header`): the first configured incoming header
+   present wins; a header sent more than once counts as absent, since which
+   copy is right cannot be told.
+2. **Trust**: with ``trusted_sources``, a client outside them is treated as
+   if it sent nothing (its trace context too).
+3. **Adopt**: with ``adopt_trace_id``, a request without an ID takes its
+   valid ``traceparent``'s trace ID.
+4. **Check**: the safety check (:func:`~starlette_correlate.ids.is_safe_raw_id`)
+   always, then the validator, read as a condition.
+5. **Generate**: anything refused, or absent, gets a new ID.
+
+:class:`CorrelationCore` specialises this once, at construction: the plain
+chooser (steps 4 and 5 without a validator) serves the default
+configuration; the checked chooser applies steps 2 to 4 and then calls the
+plain one. Then the two phases of a request's life:
 
 * :meth:`~CorrelationCore.request_phase` sets :data:`correlation_id_var` and
   keeps the reset token in the :class:`~starlette_correlate.store.ContextStore`
   under a key that names the request;
 * :meth:`~CorrelationCore.response_phase` resets it with that token.
 
-The ASGI middleware calls both around the app; a host with separate request
-and response hooks (Django, Falcon) calls them from its hooks.
+A host with separate request and response hooks (Django) calls both; the
+ASGI middleware sets and resets in one frame (see its module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
+from starlette_correlate.config import CorrelationConfig
 from starlette_correlate.context import (
     DEFAULT_HEADER,
     correlation_header_var,
     correlation_id_var,
 )
-from starlette_correlate.ids import (
-    DEFAULT_MAX_LENGTH,
-    IdGenerator,
-    IdValidator,
-    checked_generator,
-    is_safe_id,
-)
+from starlette_correlate.ids import SAFE_ID_BYTES, default_generator, is_safe_raw_id
 from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
 
-__all__ = ["DEFAULT_HEADER", "CorrelationCore"]
+__all__ = ["DEFAULT_HEADER", "Chooser", "CorrelationCore", "pick_header"]
 
-# RFC 9110 token characters: what a header field name may be made of.
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+_logger = logging.getLogger("starlette_correlate")
+
+Chooser = Callable[[bytes | None, "str | None", "str | None"], str]
+"""``(raw incoming ID, client host, trace ID) -> the request's ID``."""
 
 
-def _check_header_name(name: object, option: str) -> str:
-    if not isinstance(name, str) or not name or not set(name.lower()) <= _TCHARS:
-        raise ValueError(
-            f"{option}: {name!r} is not a valid HTTP header name; use letters, "
-            "digits and '-', e.g. 'X-Request-ID'"
-        )
-    return name
+def pick_header(
+    headers: Iterable[tuple[bytes, bytes]], wanted: tuple[bytes, ...]
+) -> bytes | None:
+    """Return the value of the first ``wanted`` header present, or ``None``.
+
+    ``headers`` are ASGI header pairs; ``wanted`` lowercased names, as ASGI
+    servers deliver them. A header sent more than once counts as absent.
+
+    Example::
+
+        >>> pick_header([(b"x-b", b"2"), (b"x-a", b"1")], (b"x-a", b"x-b"))
+        b'1'
+        >>> pick_header([(b"x-a", b"1"), (b"x-a", b"2")], (b"x-a",)) is None
+        True
+    """
+    if len(wanted) == 1:
+        return _pick_one(headers, wanted[0])
+    return _pick_first(headers, wanted)
+
+
+def _pick_one(headers: Iterable[tuple[bytes, bytes]], target: bytes) -> bytes | None:
+    # The common case: one name, one scan, no dict.
+    found: bytes | None = None
+    repeated = False
+    for name, value in headers:
+        if name == target:
+            repeated = found is not None
+            found = value
+    return None if repeated else found
+
+
+def _pick_first(
+    headers: Iterable[tuple[bytes, bytes]], wanted: tuple[bytes, ...]
+) -> bytes | None:
+    values: dict[bytes, bytes | None] = {}
+    for name, value in headers:
+        if name in wanted:
+            values[name] = None if name in values else value
+    for name in wanted:
+        if name in values:
+            return values[name]
+    return None
 
 
 class CorrelationCore:
-    """Configuration and lifecycle of correlation IDs, independent of the host.
+    """The ID rule of one configuration, and the two phases of a request.
 
-    Args:
-        header_name: the response header, and the first incoming header read.
-        incoming_headers: the incoming headers to read, in order of
-            preference; defaults to ``[header_name]``.
-        validator: accepts or refuses an incoming ID that passed the safety
-            check; ``None`` accepts every safe ID.
-        generator: makes new IDs; UUIDv7 by default.
-        trusted_sources: IP addresses and CIDR ranges whose incoming IDs are
-            accepted; ``None`` trusts every client.
-        max_length: the longest incoming ID accepted.
-        store: the context store for the reset tokens; one per core by default.
+    Takes a :class:`~starlette_correlate.config.CorrelationConfig`, or its
+    keyword options; ``store`` is the context store for the split-phase
+    hosts' reset tokens (one per core by default).
 
     Example::
 
@@ -80,66 +121,141 @@ class CorrelationCore:
     """
 
     __slots__ = (
-        "_named",
-        "_plain",
+        "_validator_failed",
+        "adopt_trace_id",
+        "choose",
+        "config",
         "generator",
         "header_name",
         "incoming_headers",
         "max_length",
+        "named_header",
+        "pick",
+        "pick_key",
+        "plain",
         "store",
         "trusted_sources",
         "validator",
+        "wanted",
     )
 
     def __init__(
         self,
+        config: CorrelationConfig | None = None,
+        /,
         *,
-        header_name: str = DEFAULT_HEADER,
-        incoming_headers: Sequence[str] | None = None,
-        validator: IdValidator | None = None,
-        generator: IdGenerator | None = None,
-        trusted_sources: Iterable[str] | None = None,
-        max_length: int = DEFAULT_MAX_LENGTH,
         store: ContextStore | None = None,
+        **options: Any,  # noqa: ANN401 - CorrelationConfig checks them
     ) -> None:
-        self.header_name = _check_header_name(header_name, "header_name")
+        if config is None:
+            config = CorrelationConfig(**options)
+        elif options:
+            raise TypeError("pass either a CorrelationConfig or keyword options")
+        self.config = config
+        self.header_name = config.header_name
+        self.incoming_headers = tuple(config.incoming_headers or ())
+        self.wanted = tuple(
+            name.lower().encode("latin-1") for name in self.incoming_headers
+        )
+        # pick_header, specialised: one wanted name is the common case.
+        self.pick: Callable[[Iterable[tuple[bytes, bytes]], Any], bytes | None]
+        self.pick_key: bytes | tuple[bytes, ...]
+        if len(self.wanted) == 1:
+            self.pick, self.pick_key = _pick_one, self.wanted[0]
+        else:
+            self.pick, self.pick_key = _pick_first, self.wanted
+        self.validator = config.validator
+        self._validator_failed = False
+        self.generator = config.generator or default_generator
+        sources = config.trusted_sources
+        self.trusted_sources = (
+            sources
+            if sources is None or isinstance(sources, TrustedSources)
+            else TrustedSources(sources)
+        )
+        self.max_length = config.max_length
+        self.adopt_trace_id = config.adopt_trace_id
         # Outbound calls follow a header name other than the default; the
         # default is what they use when nothing is set (D-where-recipes-1).
-        self._named = (
-            None if header_name.lower() == DEFAULT_HEADER.lower() else header_name
-        )
-        if incoming_headers is None:
-            incoming_headers = [header_name]
-        elif isinstance(incoming_headers, str) or not incoming_headers:
-            raise ValueError(
-                "incoming_headers: give a non-empty list of header names, "
-                "e.g. ['X-Request-ID', 'X-Correlation-ID']"
-            )
-        self.incoming_headers = tuple(
-            _check_header_name(name, "incoming_headers") for name in incoming_headers
-        )
-        if validator is not None and not callable(validator):
-            raise TypeError(
-                f"validator: {validator!r} is not callable; pass a function "
-                "taking the incoming ID and returning True to accept it"
-            )
-        self.validator = validator
-        if (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, int)
-            or not 1 <= max_length <= 1024
-        ):
-            raise ValueError(
-                f"max_length: {max_length!r} must be a whole number from 1 to 1024"
-            )
-        self.max_length = max_length
-        self.generator = checked_generator(generator, self.max_length)
-        self.trusted_sources = (
-            None if trusted_sources is None else TrustedSources(trusted_sources)
+        self.named_header = (
+            None
+            if config.header_name.lower() == DEFAULT_HEADER.lower()
+            else config.header_name
         )
         self.store = ContextStore() if store is None else store
-        # No validator and no trusted sources: the safety check alone decides.
-        self._plain = self.validator is None and self.trusted_sources is None
+        self.plain = (
+            self.validator is None
+            and self.trusted_sources is None
+            and not self.adopt_trace_id
+        )
+        self.choose: Chooser = (
+            self._choose_plain if self.plain else self._choose_checked
+        )
+
+    def _choose_plain(
+        self,
+        raw: bytes | None,
+        client_host: str | None = None,
+        trace_id: str | None = None,
+    ) -> str:
+        """Keep a safe ID, else make a new one (steps 4 and 5, no validator)."""
+        # is_safe_raw_id, inlined: this runs on every request, and the call
+        # costs more than the test (tests/test_hot_path.py holds them equal).
+        if (
+            raw is not None
+            and 0 < len(raw) <= self.max_length
+            and not raw.strip(SAFE_ID_BYTES)
+        ):
+            return raw.decode("ascii")
+        return self.generator()
+
+    def _choose_checked(
+        self,
+        raw: bytes | None,
+        client_host: str | None = None,
+        trace_id: str | None = None,
+    ) -> str:
+        """Apply trust, adoption and the validator, then the plain chooser."""
+        if self.trusted_sources is not None and client_host not in self.trusted_sources:
+            raw = None
+        elif raw is None and trace_id is not None and self.adopt_trace_id:
+            raw = trace_id.encode("ascii")
+        if (
+            raw is not None
+            and self.validator is not None
+            and is_safe_raw_id(raw, self.max_length)
+            and not self._valid(raw.decode("ascii"))
+        ):
+            raw = None
+        return self._choose_plain(raw)
+
+    def _valid(self, value: str) -> bool:
+        assert self.validator is not None  # noqa: S101 - checked by the caller
+        try:
+            # Read as a condition: a peer's validator returns re.Match or None.
+            return bool(self.validator(value))
+        except Exception as exc:  # noqa: BLE001 - a validator's bug must not become a 500
+            if not self._validator_failed:
+                # Once: a broken validator fails on every request. Never the
+                # value, which is the client's and may attack the log.
+                self._validator_failed = True
+                _logger.warning(
+                    "validator raised %s; the incoming ID was refused (logged "
+                    "once per middleware)",
+                    type(exc).__name__,
+                )
+            return False
+
+    def incoming_id(self, headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+        """Return the raw incoming ID among ASGI ``headers``, or ``None``.
+
+        Example::
+
+            >>> CorrelationCore().incoming_id([(b"x-request-id", b"abc")])
+            'abc'
+        """
+        raw = pick_header(headers, self.wanted)
+        return None if raw is None else raw.decode("latin-1")
 
     def accepts(self, value: str) -> bool:
         r"""Return whether an incoming ``value`` is safe and passes the validator.
@@ -149,18 +265,21 @@ class CorrelationCore:
             >>> CorrelationCore().accepts("abc\n")
             False
         """
-        if not is_safe_id(value, self.max_length):
+        raw = _encode(value)
+        if not is_safe_raw_id(raw, self.max_length):
             return False
-        validator = self.validator
-        if validator is None:
-            return True
-        try:
-            return validator(value) is True
-        except Exception:  # noqa: BLE001 - a validator's bug must not become a 500
-            return False
+        return self.validator is None or self._valid(value)
 
-    def choose_id(self, incoming: str | None, client_host: str | None = None) -> str:
+    def choose_id(
+        self,
+        incoming: str | None,
+        client_host: str | None = None,
+        trace_id: str | None = None,
+    ) -> str:
         """Return the incoming ID if it is acceptable and trusted, else a new one.
+
+        ``trace_id`` is the valid ``traceparent``'s, adopted when the request
+        brings no ID and ``adopt_trace_id`` is on.
 
         Example::
 
@@ -170,16 +289,8 @@ class CorrelationCore:
             >>> core.choose_id("bad value") != "bad value"
             True
         """
-        if incoming is not None and (
-            self.trusted_sources is None or client_host in self.trusted_sources
-        ):
-            # Without a validator, skip a call on every request (the hot path).
-            if self.validator is None:
-                if is_safe_id(incoming, self.max_length):
-                    return incoming
-            elif self.accepts(incoming):
-                return incoming
-        return self.generator()
+        raw = None if incoming is None else _encode(incoming)
+        return self.choose(raw, client_host, trace_id)
 
     def request_phase(
         self, key: Hashable, incoming: str | None, client_host: str | None = None
@@ -196,16 +307,10 @@ class CorrelationCore:
             >>> core.response_phase(1)
             True
         """
-        # The two common cases first, without a call to choose_id.
-        if incoming is None:
-            correlation_id = self.generator()
-        elif self._plain and is_safe_id(incoming, self.max_length):
-            correlation_id = incoming
-        else:
-            correlation_id = self.choose_id(incoming, client_host)
+        correlation_id = self.choose_id(incoming, client_host)
         self.store.push(key, correlation_id_var.set(correlation_id))
-        if self._named is not None:
-            self.store.push(key, correlation_header_var.set(self._named))
+        if self.named_header is not None:
+            self.store.push(key, correlation_header_var.set(self.named_header))
         return correlation_id
 
     def response_phase(self, key: Hashable) -> bool:
@@ -220,3 +325,9 @@ class CorrelationCore:
             False
         """
         return self.store.release(key)
+
+
+def _encode(text: str) -> bytes:
+    # ASCII stays as it is; anything else becomes bytes the safety check
+    # refuses (UTF-8 bytes over 0x7F, or a backslash for a lone surrogate).
+    return text.encode("utf-8", "backslashreplace")

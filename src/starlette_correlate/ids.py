@@ -17,11 +17,13 @@ from collections.abc import Callable
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
+    "MAX_FIELD_LENGTH",
     "SAFE_ID_BYTES",
     "IdGenerator",
     "IdValidator",
     "checked_generator",
     "default_generator",
+    "is_safe_field_value",
     "is_safe_id",
     "is_safe_raw_id",
     "is_uuid",
@@ -32,8 +34,12 @@ __all__ = [
 IdGenerator = Callable[[], str]
 """A function of no arguments that returns a new correlation ID."""
 
-IdValidator = Callable[[str], bool]
-"""A function that says whether an incoming (already safe) ID is acceptable."""
+IdValidator = Callable[[str], object]
+"""A function that says whether an incoming (already safe) ID is acceptable.
+
+Its result is read as a condition: ``True``, an ``re.Match`` or any truthy
+value accepts; ``False``, ``None`` or any falsy value refuses.
+"""
 
 DEFAULT_MAX_LENGTH = 128
 """The longest incoming ID accepted by default, in characters."""
@@ -68,6 +74,31 @@ def is_safe_id(value: str, max_length: int = DEFAULT_MAX_LENGTH) -> bool:
     )
 
 
+MAX_FIELD_LENGTH = 512
+"""The longest value an extracted or resolved field may hold, in characters."""
+
+
+def is_safe_field_value(value: str, max_length: int = MAX_FIELD_LENGTH) -> bool:
+    r"""Return whether a field value may go on a log record.
+
+    Looser than :func:`is_safe_id`: a ``User-Agent``, a ``Date`` or a
+    multi-hop ``X-Forwarded-For`` holds spaces, commas and quotes, and a
+    query parameter may hold any printable Unicode; the formatters escape
+    what needs escaping. Control characters (CR and LF forge log lines,
+    ESC drives terminals) and values over ``max_length`` are refused.
+
+    Example::
+
+        >>> is_safe_field_value("Mozilla/5.0 (X11; Linux x86_64)")
+        True
+        >>> is_safe_field_value("Zürich"), is_safe_field_value("a\nlevel=ERROR")
+        (True, False)
+        >>> is_safe_field_value("")
+        False
+    """
+    return 0 < len(value) <= max_length and value.isprintable()
+
+
 _COMMON_ID_BYTES = b"0123456789abcdef-ghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_."
 # The most common ID characters first: bytes.strip() looks each byte up in
 # this set from its start, so a UUID's bytes are found within 17 places.
@@ -90,7 +121,7 @@ def is_safe_raw_id(raw: bytes, max_length: int = DEFAULT_MAX_LENGTH) -> bool:
 
     The same rule on the bytes a server delivers, in one C-level pass:
     stripping every safe byte from both ends leaves nothing only when every
-    byte is safe. The middleware inlines this test on its hot path.
+    byte is safe. The core's plain chooser inlines this test.
 
     Example::
 

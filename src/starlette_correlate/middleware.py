@@ -5,42 +5,42 @@ task, so a context variable set there never travels back, and it resets
 before a streaming body is sent. Here the app runs inside our ``await``, so
 the ID is set for every line of the endpoint, its streaming body, its
 background tasks and our own error path, and reset on every way out.
+
+The whole life of a request is :meth:`CorrelationMiddleware.__call__`, read
+top to bottom: choose the ID (the core's rule), set it, publish it (on
+``request.state`` and in the response headers), run the app with the
+features that are on (answering an unhandled error), and reset.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import Token
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from starlette_correlate.config import CorrelationConfig
 from starlette_correlate.context import correlation_header_var, correlation_id_var
-from starlette_correlate.core import DEFAULT_HEADER, CorrelationCore
+from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import (
     ErrorResponseFactory,
     attach_correlation_id,
     build_error_response,
     default_error_response,
 )
-from starlette_correlate.extract import (
-    DEFAULT_RESOLVER_TIMEOUT,
-    Extractor,
-    RequestEnricher,
-    Resolver,
+from starlette_correlate.features import Trace, build_features
+from starlette_correlate.fields import (
+    fields_in_use,
+    fields_var,
+    merge_fields,
+    set_fields,
 )
-from starlette_correlate.fields import fields_in_use, fields_var
-from starlette_correlate.ids import (
-    DEFAULT_MAX_LENGTH,
-    SAFE_ID_BYTES,
-    IdGenerator,
-    IdValidator,
-)
-from starlette_correlate.logs.access import AccessLogMiddleware
+from starlette_correlate.logs.access import AccessLine, AccessLogMiddleware
 from starlette_correlate.logs.errorlog import ERROR_LOGGER, log_unhandled
 from starlette_correlate.store import ContextStore, reset_token
-from starlette_correlate.traceparent import TraceParent
 
 __all__ = ["STATE_KEY", "CorrelationMiddleware"]
 
@@ -65,24 +65,19 @@ class CorrelationMiddleware:
     ends, however it ends. An unhandled exception is answered with a 500
     that carries the ID, then re-raised for the server to log.
 
-    All keyword options are those of
-    :class:`~starlette_correlate.core.CorrelationCore`, plus
-    ``error_response``, a function ``(request, exc, correlation_id)`` that
-    returns (or awaits to) the 500 response, and ``access_log``: when
-    true, one line per HTTP request on the ``starlette_correlate.access``
-    logger (see :mod:`starlette_correlate.logs.access`), and ``error_log``:
-    when true, each unhandled exception is logged with its traceback on the
-    ``starlette_correlate.error`` logger while the request's ID is still
-    set, for servers whose own traceback line cannot carry it (see
-    :mod:`starlette_correlate.logs.errorlog`).
-
-    Context options (see :mod:`starlette_correlate.extract`): ``extractors``
-    (field name to ``from_header(...)``, ``from_query(...)``,
-    ``from_cookie(...)`` or your function), ``resolver`` (async, derives
-    more fields) with ``resolver_timeout`` seconds, ``trace_context`` (bind
-    the W3C ``traceparent``'s ``trace_id`` and forward the header on httpx
-    calls) and ``adopt_trace_id`` (use the trace ID as the correlation ID
-    when the request brings none). Off by default, and free when off.
+    The options are those of
+    :class:`~starlette_correlate.config.CorrelationConfig`, given as keyword
+    arguments or as one ``config``: the ID rule (``header_name``,
+    ``incoming_headers``, ``validator``, ``generator``, ``trusted_sources``,
+    ``max_length``), ``error_response`` (``(request, exc, correlation_id)``
+    returning, or awaiting to, the 500), ``access_log`` (one line per HTTP
+    request, see :mod:`starlette_correlate.logs.access`), ``error_log``
+    (each unhandled exception logged with its traceback while the ID is
+    set, see :mod:`starlette_correlate.logs.errorlog`), and the context
+    options (see :mod:`starlette_correlate.extract`): ``extractors``,
+    ``resolver`` with ``resolver_timeout``, ``trace_context`` and
+    ``adopt_trace_id``. Off by default, and free when off. ``store`` is the
+    context store of the core (see :mod:`starlette_correlate.core`).
 
     Example::
 
@@ -96,157 +91,101 @@ class CorrelationMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        config: CorrelationConfig | None = None,
+        /,
         *,
-        header_name: str = DEFAULT_HEADER,
-        incoming_headers: Sequence[str] | None = None,
-        validator: IdValidator | None = None,
-        generator: IdGenerator | None = None,
-        trusted_sources: Iterable[str] | None = None,
-        max_length: int = DEFAULT_MAX_LENGTH,
         store: ContextStore | None = None,
-        error_response: ErrorResponseFactory | None = None,
-        access_log: bool = False,
-        error_log: bool = False,
-        extractors: Mapping[str, Extractor] | None = None,
-        resolver: Resolver | None = None,
-        resolver_timeout: float = DEFAULT_RESOLVER_TIMEOUT,
-        trace_context: bool = False,
-        adopt_trace_id: bool = False,
+        **options: Any,  # noqa: ANN401 - CorrelationConfig checks them
     ) -> None:
         self.app = app
-        if access_log:
-            # Inside our context, so its line carries the ID; absent when off.
-            # The 500 is answered inside it, so its line shows the status the
-            # client really got (a custom error_response may choose another).
-            self.app = AccessLogMiddleware(_ErrorAnswer(app, self._answer_error))
-        self._error_logger = logging.getLogger(ERROR_LOGGER) if error_log else None
-        self.core = CorrelationCore(
-            header_name=header_name,
-            incoming_headers=incoming_headers,
-            validator=validator,
-            generator=generator,
-            trusted_sources=trusted_sources,
-            max_length=max_length,
-            store=store,
-        )
-        if error_response is not None and not callable(error_response):
-            raise TypeError(
-                f"error_response: {error_response!r} is not callable; pass a "
-                "function (request, exc, correlation_id) -> Response"
-            )
+        self.core = core = CorrelationCore(config, store=store, **options)
+        self.config = config = core.config
         self.error_response: ErrorResponseFactory = (
-            error_response or default_error_response
+            config.error_response or default_error_response
         )
-        self._incoming = tuple(
-            name.lower().encode("latin-1") for name in self.core.incoming_headers
+        self._trace, self._features = build_features(config)
+        # Its line is written inside our context, so it carries the ID, after
+        # our answer to an error, so it shows the status the client got (a
+        # custom error_response may choose another). Absent when off.
+        self._access_log = AccessLogMiddleware(app) if config.access_log else None
+        self._error_logger = (
+            logging.getLogger(ERROR_LOGGER) if config.error_log else None
         )
-        self._enricher = RequestEnricher.create(
-            extractors=extractors,
-            resolver=resolver,
-            resolver_timeout=resolver_timeout,
-            trace_context=trace_context,
-            adopt_trace_id=adopt_trace_id,
-            max_length=max_length,
-        )
-        core = self.core
-        # The default configuration takes the inlined path in __call__.
-        simple = (
-            len(self._incoming) == 1
-            and core.validator is None
-            and core.trusted_sources is None
-            and self._enricher is None
+        # The rule, specialised by the core for this configuration.
+        self._choose = core.choose
+        self._pick, self._pick_key = core.pick, core.pick_key
+        self._named = core.named_header
+        # Only trusted_sources makes the client's address matter.
+        self._needs_client = core.trusted_sources is not None
+        self._extras = bool(
+            self._trace or self._needs_client or self._access_log or self._features
         )
         # The response header: its name, length and possible first bytes.
         name = core.header_name.lower().encode("latin-1")
-        name_check = (name, len(name), frozenset({name[0], name.upper()[0]}))
-        self._hot = (
-            simple,
-            self._incoming[0],
-            core.max_length,
-            core.generator,
-            name_check,
-            # A header name other than the default, published next to the ID
-            # for outbound calls (D-where-recipes-1); None costs nothing more.
-            core._named,
-            *core.store.tracker(),
-        )
+        self._header_check = (name, len(name), frozenset({name[0], name.upper()[0]}))
 
     @property
     def store(self) -> ContextStore:
-        """The context store holding the reset tokens of requests in flight."""
+        """The core's context store (the split-phase hosts keep tokens there)."""
         return self.core.store
 
     def incoming_id(self, scope: Scope) -> str | None:
         """Return the raw incoming ID of ``scope``, or ``None``.
 
-        The first listed header present wins. A header sent more than once
-        counts as absent: which copy is right cannot be told. Names are
-        matched lowercased, as ASGI servers deliver them (Starlette's own
-        ``Headers`` relies on the same).
+        The first listed header present wins; a header sent more than once
+        counts as absent (see :func:`~starlette_correlate.core.pick_header`).
         """
-        wanted = self._incoming
-        if len(wanted) == 1:
-            target = wanted[0]
-            found: bytes | None = None
-            for name, value in scope["headers"]:
-                if name == target:
-                    if found is not None:
-                        return None
-                    found = value
-            return None if found is None else found.decode("latin-1")
-        values: dict[bytes, bytes | None] = {}
-        for name, value in scope["headers"]:
-            if name in wanted:
-                values[name] = None if name in values else value
-        for name in wanted:
-            if name in values:
-                chosen = values[name]
-                return None if chosen is None else chosen.decode("latin-1")
-        return None
+        return self.core.incoming_id(scope["headers"])
 
-    async def __call__(  # noqa: PLR0912, PLR0915 - one frame on purpose (D-perf-6)
+    async def __call__(  # noqa: PLR0912, PLR0915 - the lifecycle in one frame (D-rule-5)
         self, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Run the app with the request's correlation ID set."""
-        scope_type = scope["type"]
-        if scope_type not in _CORRELATED:
+        if scope["type"] not in _CORRELATED:
             await self.app(scope, receive, send)
             return
-        # One attribute load instead of one per setting: each costs about as
-        # much as a dict operation on the hot path.
-        simple, target, max_length, generator, name_check, named, keep, forget = (
-            self._hot
-        )
         # Fields bound by the app are undone by restoring this snapshot (see
-        # D-context-1 in docs/design.md); until a process first sets fields
-        # the variable is known to be None and is not even read.
+        # D-context-1); until a process first sets fields the variable is
+        # known to be None and is not even read.
         fields_before = fields_var.get() if fields_in_use.seen else None
-        if simple:
-            # The default configuration, inlined (D-perf-6): the same rule as
-            # incoming_id() and CorrelationCore.request_phase(), whose
-            # equivalence tests/test_hot_path.py checks, without their calls.
-            raw: bytes | None = None
-            repeated = False
-            for name, value in scope["headers"]:
-                if name == target:
-                    repeated = raw is not None
-                    raw = value
-            if (
-                raw is not None
-                and not repeated
-                and 0 < len(raw) <= max_length
-                and not raw.strip(SAFE_ID_BYTES)
-            ):
-                correlation_id = raw.decode("ascii")
-                if raw.__class__ is not bytes:  # a bytearray: never share it
-                    raw = bytes(raw)
-            else:
-                correlation_id = generator()
-                raw = correlation_id.encode("latin-1")
-            header = (name_check[0], raw)
-        else:
-            correlation_id, trace = self._choose(scope)
-            header = (name_check[0], correlation_id.encode("latin-1"))
+        # Whether any opt-in feature is on: the default configuration tests
+        # this one local instead of each feature.
+        extras = self._extras
+        trace: Trace | None = None
+        client = trace_id = None
+        if extras:
+            if self._trace is not None:
+                trace = self._trace.read(scope)
+                trace_id = None if trace is None else trace[1].trace_id
+            if self._needs_client:
+                client = _client_host(scope)
+        # 1. Choose: the core's rule, given what only this host can read.
+        correlation_id = self._choose(
+            self._pick(scope["headers"], self._pick_key), client, trace_id
+        )
+        # 2. Set. The token stays in this frame, the only one that can reset
+        # it in the request's own context (D-rule-5).
+        token = correlation_id_var.set(correlation_id)
+        named = self._named
+        named_token = None if named is None else correlation_header_var.set(named)
+        # 3. Publish: on the request state, and in the response headers.
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state[STATE_KEY] = correlation_id
+        wanted, length, initials = self._header_check
+        header = (wanted, correlation_id.encode("latin-1"))
+        line: AccessLine | None = None
+        tokens: list[tuple[Token[Any], object]] | None = None
+        if extras:
+            if self._access_log is not None:
+                # The access line watches what the client gets: our header
+                # and our answer to an error included.
+                line = self._access_log.start(scope, receive, send)
+                if line is not None:
+                    receive, send = line.receive, line.send
+            if self._features:
+                tokens = []
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -257,10 +196,9 @@ class CorrelationMiddleware:
                 if headers.__class__ is not list and headers.__class__ is not tuple:
                     # ASGI allows any iterable; the scan must not use it up.
                     headers = list(headers)
-                # Keep a header the app set, whatever its case; the length and
-                # first byte spare a lower() of every other name. A loop, not
-                # all(): no generator.
-                wanted, length, initials = name_check
+                # Keep a header the app set, whatever its case; the length
+                # and first byte spare a lower() of every other name. A loop,
+                # not any(): no generator.
                 for name, _ in headers:
                     if (
                         len(name) == length
@@ -274,65 +212,76 @@ class CorrelationMiddleware:
                     message = dict(message, headers=[*headers, header])
             await send(message)
 
-        token = correlation_id_var.set(correlation_id)
-        named_token = None if named is None else correlation_header_var.set(named)
-        # The send wrapper is unique to this request: it is the store's key.
-        if simple:
-            keep(send_with_id, (token, correlation_id))
-        else:
-            self.core.store.push(send_with_id, token)
-            if named_token is not None:
-                self.core.store.push(send_with_id, named_token)
-        state = scope.get("state")
-        if state is None:
-            scope["state"] = state = {}
-        state[STATE_KEY] = correlation_id
+        # 4. Run the app, with the features that are on; answer its error.
+        failure: BaseException | None = None
         try:
-            if not simple and self._enricher is not None:
-                await self._enricher.enter(scope, trace, self.core.store, send_with_id)
+            if tokens is not None:
+                await self._enter_features(scope, trace, client, tokens)
             await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            attach_correlation_id(exc, correlation_id)
-            if self._error_logger is not None:
-                log_unhandled(self._error_logger, scope, exc)
-            if not started and scope_type == "http":
-                await self._answer_error(scope, receive, send_with_id, exc)
+        except BaseException as exc:
+            failure = exc
+            if isinstance(exc, Exception):
+                await self._fail(scope, receive, send_with_id, exc, started)
             raise
+        # 5. Reset, on every way out.
         finally:
-            if simple:
-                forget(send_with_id, None)
-                try:
-                    if named_token is not None:
-                        correlation_header_var.reset(named_token)
-                    correlation_id_var.reset(token)
-                except (ValueError, RuntimeError):
-                    # Only if something drove this coroutine across contexts.
-                    if named_token is not None:
-                        reset_token(named_token, named)
-                    reset_token(token, correlation_id)
-            else:
-                self.core.response_phase(send_with_id)
+            if extras:
+                if line is not None:
+                    line.finish(failure)
+                if tokens:
+                    for feature_token, value_set in reversed(tokens):
+                        reset_token(feature_token, value_set)
+            try:
+                if named_token is not None:
+                    correlation_header_var.reset(named_token)
+                correlation_id_var.reset(token)
+            except (ValueError, RuntimeError):
+                # Only if something drove this coroutine across contexts.
+                if named_token is not None:
+                    reset_token(named_token, named)
+                reset_token(token, correlation_id)
             if fields_in_use.seen and fields_var.get() is not fields_before:
                 fields_var.set(fields_before)
 
-    def _choose(self, scope: Scope) -> tuple[str, tuple[str, TraceParent] | None]:
-        """Return the ID of ``scope`` and its trace context, for any option set."""
-        core = self.core
-        incoming = self.incoming_id(scope)
-        host = None
-        trusted_sources = core.trusted_sources
-        if trusted_sources is not None:  # the client matters only then
-            client = scope.get("client")
-            host = client[0] if client else None
-        trace = None
-        enricher = self._enricher
-        if enricher is not None:
-            # An untrusted client's trace context is ignored like its ID: it
-            # would otherwise be bound to our logs and sent on downstream.
-            if trusted_sources is None or host in trusted_sources:
-                trace = enricher.trace_of(scope)
-            incoming = enricher.adopted(incoming, trace)
-        return core.choose_id(incoming, host), trace
+    async def _enter_features(
+        self,
+        scope: Scope,
+        trace: Trace | None,
+        client: str | None,
+        tokens: list[tuple[Token[Any], object]],
+    ) -> None:
+        # An untrusted client's trace context is ignored like its ID: it
+        # would otherwise be bound to our logs and sent on downstream.
+        sources = self.core.trusted_sources
+        if sources is not None and client not in sources:
+            trace = None
+        found: dict[str, object] = {}
+        for feature in self._features:
+            token = await feature.enter(scope, trace, found)
+            if token is not None:
+                tokens.append((token, token.var.get(None)))
+        if found:
+            set_fields(merge_fields(fields_var.get(), found))
+
+    async def _fail(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        exc: Exception,
+        started: bool,
+    ) -> None:
+        """Answer an unhandled error: the one place, whatever the options.
+
+        The exception carries the ID (D-core-4); the error log, when on,
+        writes its traceback while the ID is still set; a 500 naming the ID
+        goes out if no response has started.
+        """
+        attach_correlation_id(exc, scope["state"][STATE_KEY])
+        if self._error_logger is not None:
+            log_unhandled(self._error_logger, scope, exc)
+        if not started and scope["type"] == "http":
+            await self._answer_error(scope, receive, send, exc)
 
     async def _answer_error(
         self, scope: Scope, receive: Receive, send: Send, exc: Exception
@@ -354,37 +303,6 @@ class CorrelationMiddleware:
             await response(scope, receive, send)
 
 
-class _ErrorAnswer:
-    """Answer an unhandled exception before it leaves ``app``, then re-raise.
-
-    Used only under the access log, so the log sees the response the client
-    got; the correlation middleware answers itself otherwise, and skips its
-    own answer when this one has already started the response.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        answer: Callable[[Scope, Receive, Send, Exception], Awaitable[None]],
-    ) -> None:
-        self.app = app
-        self.answer = answer
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching_send)
-        except Exception as exc:
-            if not started:
-                await self.answer(scope, receive, send, exc)
-            raise
+def _client_host(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None

@@ -4,14 +4,15 @@ Hosts whose middleware has two hooks (``process_request`` and
 ``process_response`` in Django or Falcon) cannot hold a token in a local
 variable across the hooks, and must not keep it on the shared middleware
 instance (a token works once, and only in the context that made it). The
-store keeps the tokens keyed by request instead. The ASGI middleware uses the
-same store, so one lifecycle serves both kinds of host.
+store keeps the tokens keyed by request instead. The ASGI middleware does
+not need it: it sets and resets in one frame, and keeps its tokens in
+local variables (D-rule-5 in docs/design.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from contextvars import Token
 from typing import Any
 
@@ -139,39 +140,6 @@ class ContextStore:
         for token, value_set in reversed(entry):
             reset_token(token, value_set)
         return True
-
-    def tracker(
-        self,
-    ) -> tuple[Callable[[Hashable, _Pair], None], Callable[..., object]]:
-        """Return ``(keep, forget)`` for a host that holds and resets its own token.
-
-        The ASGI middleware sets and resets in one frame, so it needs the
-        store only to list its requests in flight (``len(store)`` counts
-        them, as for split-phase hosts); going through :meth:`push` and
-        :meth:`release` would cost two Python calls per request on the hot
-        path. ``keep(key, (token, value_set))`` lists a request right after
-        the ``set``; ``forget(key, None)`` unlists it before the host resets
-        the token itself (see :func:`reset_token`). Both are the store's own
-        dictionary methods, so :meth:`release` of a key kept this way still
-        works.
-
-        Example::
-
-            >>> from contextvars import ContextVar
-            >>> var: ContextVar[str | None] = ContextVar("demo", default=None)
-            >>> store = ContextStore()
-            >>> keep, forget = store.tracker()
-            >>> token = var.set("abc")
-            >>> keep("request-1", (token, "abc"))
-            >>> len(store)
-            1
-            >>> _ = forget("request-1", None)
-            >>> var.reset(token)
-            >>> len(store), var.get()
-            (0, None)
-        """
-        entries = self._entries
-        return entries.__setitem__, entries.pop
 
     def __len__(self) -> int:
         """Return how many requests have tokens kept; zero between requests."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,15 @@ from starlette_correlate.logs import KeyValueFormatter
 scenarios("context_extractors.feature")
 
 handler_logger = logging.getLogger("tests.extractors")
+
+
+def unescape(text: str) -> str:
+    """Turn the feature's ``\\xNN``, ``\\n`` and ``\\"`` into the characters."""
+    return re.sub(
+        r'\\(x[0-9a-f]{2}|n|")',
+        lambda m: {"n": "\n", '"': '"'}.get(m[1]) or chr(int(m[1][1:], 16)),
+        text,
+    )
 
 
 def render(fields: Mapping[str, str]) -> str:
@@ -109,7 +119,8 @@ def finding_resolver(world: World, user: str, session: str) -> None:
         request: HTTPConnection, fields: Mapping[str, str]
     ) -> dict[str, str]:
         await asyncio.sleep(0)
-        return {"user_id": user} if fields.get("session_id") == session else {}
+        found = fields.get("session_id") == session
+        return {"user_id": unescape(user)} if found else {}
 
     world.options["resolver"] = resolver
 
@@ -170,7 +181,30 @@ def request_all(world: World, session: str, tenant: str, theme: str) -> None:
 
 @when(parsers.parse('a request arrives with session "{session}"'))
 def request_session(world: World, session: str) -> None:
-    send(world, {"X-Session-ID": session.replace('\\"', '"')}, {})
+    send(world, {"X-Session-ID": unescape(session)}, {})
+
+
+@given("it extracts the user agent and the forwarded chain")
+def agent_and_chain(world: World) -> None:
+    world.extractors.update(
+        agent=from_header("User-Agent"), forwarded=from_header("X-Forwarded-For")
+    )
+
+
+@when(
+    parsers.parse(
+        'a request arrives with session "{session}", tenant "{tenant}", '
+        'user agent "{agent}" and forwarded chain "{chain}"'
+    )
+)
+def request_agent(
+    world: World, session: str, tenant: str, agent: str, chain: str
+) -> None:
+    send(
+        world,
+        {"X-Session-ID": session, "User-Agent": agent, "X-Forwarded-For": chain},
+        {"tenant": tenant},
+    )
 
 
 @then(parsers.parse("the response status is {status:d}"))

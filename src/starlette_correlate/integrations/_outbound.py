@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from starlette_correlate.config import check_header_name
 from starlette_correlate.context import (
     DEFAULT_HEADER,
     correlation_header_var,
     correlation_id_var,
 )
-from starlette_correlate.core import _check_header_name
 from starlette_correlate.traceparent import traceparent_var
 
 __all__ = ["OutboundHeaders", "add_outbound_headers", "checked_header_name"]
@@ -86,4 +86,4 @@ def checked_header_name(header_name: str | None) -> str | None:
     """  # noqa: E501
     if header_name is None:
         return None
-    return _check_header_name(header_name, "header_name")
+    return check_header_name(header_name, "header_name")

@@ -38,8 +38,8 @@ import logging
 from collections.abc import Hashable
 from contextvars import ContextVar
 
+from starlette_correlate.config import check_header_name
 from starlette_correlate.context import correlation_header_var, correlation_id_var
-from starlette_correlate.core import _check_header_name
 from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.ids import IdGenerator, checked_generator, is_safe_id
 from starlette_correlate.store import ContextStore
@@ -197,7 +197,7 @@ def _header_name(request: object) -> str | None:
     if not isinstance(value, str) or len(value) > _MAX_HEADER_NAME:
         return None
     try:
-        return _check_header_name(value, HEADER_NAME_HEADER)
+        return check_header_name(value, HEADER_NAME_HEADER)
     except ValueError:
         return None
 

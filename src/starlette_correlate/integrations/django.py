@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised with Django blocked
         "pip install 'starlette-correlate[django]'"
     ) from exc
 
+from starlette_correlate.config import EVERY_HOST
 from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import fields_checkpoint
@@ -61,18 +62,8 @@ SETTING: Final = "STARLETTE_CORRELATE"
 REQUEST_ATTRIBUTE: Final = "correlation_id"
 """The attribute of ``HttpRequest`` that holds the request's ID."""
 
-OPTIONS: Final = frozenset(
-    {
-        "header_name",
-        "incoming_headers",
-        "validator",
-        "generator",
-        "trusted_sources",
-        "max_length",
-        "store",
-    }
-)
-"""The keys ``STARLETTE_CORRELATE`` accepts: the options of ``CorrelationCore``."""
+OPTIONS: Final = EVERY_HOST | {"store"}
+"""The keys ``STARLETTE_CORRELATE`` accepts: the ID rule's options, and ``store``."""
 
 default_store = ContextStore()
 """The store every middleware instance uses unless ``store`` is configured.
@@ -213,10 +204,6 @@ class CorrelationMiddleware:
             self.core = CorrelationCore(**_options(options))
         except (TypeError, ValueError) as exc:
             raise ImproperlyConfigured(f"{SETTING}: {exc}") from exc
-        self._meta_keys = tuple(
-            "HTTP_" + name.upper().replace("-", "_")
-            for name in self.core.incoming_headers
-        )
         self._is_async = iscoroutinefunction(get_response)
         if self._is_async:
             markcoroutinefunction(self)
@@ -255,10 +242,15 @@ class CorrelationMiddleware:
         return self.process_response(request, response)
 
     def incoming_id(self, request: HttpRequest) -> str | None:
-        """Return the raw incoming ID of ``request``: the first header present."""
-        meta = request.META
-        for key in self._meta_keys:
-            value = meta.get(key)
+        """Return the raw incoming ID of ``request``: the first header present.
+
+        Read through ``request.headers``, as a view would: it finds the
+        header whatever its ``META`` key's spelling (``HTTP_X_REQUEST_ID``
+        from a server, ``HTTP_X-Request-ID`` from Django's test client).
+        """
+        headers = request.headers
+        for name in self.core.incoming_headers:
+            value = headers.get(name)
             if value is not None:
                 text = str(value)
                 # Django joins a repeated header with commas: which copy is

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ACCESS_LOGGER", "AccessLogMiddleware"]
+__all__ = ["ACCESS_LOGGER", "AccessLine", "AccessLogMiddleware"]
 
 ACCESS_LOGGER = "starlette_correlate.access"
 """The name of the logger the access lines are written to."""
@@ -89,87 +89,126 @@ class AccessLogMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app and log its request's line."""
-        if scope["type"] != "http":
+        line = self.start(scope, receive, send)
+        if line is None:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 0
-        finished: float | None = None
+        try:
+            await self.app(scope, line.receive, line.send)
+        except BaseException as exc:
+            line.finish(exc)
+            raise
+        line.finish(None)
+
+    def start(self, scope: Scope, receive: Receive, send: Send) -> AccessLine | None:
+        """Return the line of this request, watching ``receive`` and ``send``.
+
+        ``None`` for anything but HTTP. The correlation middleware calls it
+        itself, so the 500 it answers an error with goes through the line's
+        ``send`` before :meth:`AccessLine.finish` writes it.
+        """
+        if scope["type"] != "http":
+            return None
+        return AccessLine(self.logger, scope, receive, send)
+
+
+class AccessLine:
+    """One request's access line: watches its messages, logs it when finished.
+
+    Call :meth:`receive` and :meth:`send` in place of the server's, then
+    :meth:`finish` with how the app ended (``None``, or what it raised).
+    """
+
+    __slots__ = (
+        "finished",
+        "gone",
+        "logger",
+        "scope",
+        "server_receive",
+        "server_send",
+        "started",
+        "status",
+    )
+
+    def __init__(
+        self, logger: logging.Logger, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.logger = logger
+        self.scope = scope
+        self.server_receive = receive
+        self.server_send = send
+        self.started = time.perf_counter()
+        self.status = 0
+        self.finished: float | None = None
         # The status already sent when the client was seen gone (0: none),
         # before the last body byte left; None while it is there. The server
         # says so through receive (http.disconnect) or by failing a send.
-        gone: int | None = None
+        self.gone: int | None = None
 
-        async def watching_receive() -> Message:
-            nonlocal gone
-            message = await receive()
-            if (
-                message["type"] == "http.disconnect"
-                and finished is None
-                and gone is None
-            ):
-                gone = status
-            return message
+    async def receive(self) -> Message:
+        """Receive from the server; note a client gone before the end."""
+        message = await self.server_receive()
+        if (
+            message["type"] == "http.disconnect"
+            and self.finished is None
+            and self.gone is None
+        ):
+            self.gone = self.status
+        return message
 
-        async def watching_send(message: Message) -> None:
-            nonlocal status, finished, gone
-            kind = message["type"]
-            if kind == "http.response.start":
-                if gone is None:
-                    status = message["status"]
-                try:
-                    await send(message)
-                except OSError:
-                    # ASGI 2.4: a send to a client that is gone raises OSError
-                    # (uvicorn's ClientDisconnected, for one); the start
-                    # never left.
-                    gone = 0 if gone is None else gone
-                    raise
-                return
+    async def send(self, message: Message) -> None:
+        """Send to the server; note the status, the end, a client gone."""
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.gone is None:
+                self.status = message["status"]
             try:
-                await send(message)
+                await self.server_send(message)
             except OSError:
-                gone = status if gone is None else gone
+                # ASGI 2.4: a send to a client that is gone raises OSError
+                # (uvicorn's ClientDisconnected, for one); the start never
+                # left.
+                self.gone = 0 if self.gone is None else self.gone
                 raise
-            if (
-                gone is None
-                and kind in _LAST_MESSAGES
-                and not message.get("more_body", False)
-            ):
-                finished = time.perf_counter()
-
+            return
         try:
-            await self.app(scope, watching_receive, watching_send)
-        except Exception:
-            if status == 0 and gone is None:
-                # The correlation middleware answers with a 500 right after.
-                status, finished = _FAILED, time.perf_counter()
+            await self.server_send(message)
+        except OSError:
+            self.gone = self.status if self.gone is None else self.gone
             raise
-        except BaseException:
-            if status == 0 and gone is None:
-                gone = 0
-            raise
-        else:
-            if status == 0 and gone is None:
-                # An app that returned without responding gets the server's 500.
-                status, finished = _FAILED, time.perf_counter()
-        finally:
-            if gone == 0 and finished is None:
-                status = _CLIENT_CLOSED
-            self._log(scope, status, started, finished)
+        if (
+            self.gone is None
+            and kind in _LAST_MESSAGES
+            and not message.get("more_body", False)
+        ):
+            self.finished = time.perf_counter()
 
-    def _log(
-        self, scope: Scope, status: int, started: float, finished: float | None
-    ) -> None:
+    def finish(self, failure: BaseException | None) -> None:
+        """Write the line, given what the app raised (``None`` if it returned)."""
+        if self.status == 0 and self.gone is None:
+            if failure is None or isinstance(failure, Exception):
+                # No response: the server's 500 (or the correlation
+                # middleware's, had its answer not gone out) follows.
+                self.status, self.finished = _FAILED, time.perf_counter()
+            else:  # cancelled: the client is gone
+                self.gone = 0
+        if self.gone == 0 and self.finished is None:
+            self.status = _CLIENT_CLOSED
+        self._log()
+
+    def _log(self) -> None:
         logger = self.logger
         if not logger.isEnabledFor(logging.INFO):
             return
+        finished = self.finished
         end = time.perf_counter() if finished is None else finished
-        duration_ms = round((end - started) * 1000, 3)
+        duration_ms = round((end - self.started) * 1000, 3)
+        scope = self.scope
         method = scope.get("method", "-")
         path = display_path(scope)
         client = scope.get("client")
         address = f"{client[0]}:{client[1]}" if client else "-"
+        status = self.status
         extra: dict[str, object] = {
             "method": method,
             "path": path,

@@ -11,13 +11,10 @@ from __future__ import annotations
 import logging
 
 from starlette_correlate.fields import fields_in_use, fields_var
+from starlette_correlate.logs.record_attributes import RECORD_ATTRIBUTES
 from starlette_correlate.logs.record_id import record_correlation_id
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
-
-_RECORD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
-) | frozenset({"message", "asctime", "taskName"})
 
 
 class CorrelationIdFilter(logging.Filter):
@@ -50,7 +47,7 @@ class CorrelationIdFilter(logging.Filter):
             raise ValueError(
                 f"field: {field!r} is not a valid attribute name; use e.g. 'request_id'"
             )
-        if hasattr(logging.LogRecord, field) or field in _RECORD_ATTRIBUTES:
+        if hasattr(logging.LogRecord, field) or field in RECORD_ATTRIBUTES:
             raise ValueError(
                 f"field: {field!r} is a standard LogRecord attribute; pick another "
                 "name, e.g. 'request_id'"

@@ -32,6 +32,11 @@ from json.encoder import encode_basestring
 from types import ModuleType
 from typing import Any, Literal, cast
 
+from starlette_correlate.logs.record_attributes import (
+    RECORD_ATTRIBUTES,
+    RECORD_INIT_ATTRIBUTES,
+)
+
 __all__ = [
     "DEFAULT_EXCLUDE",
     "MAX_DEPTH",
@@ -59,13 +64,11 @@ _I64 = 2**63
 
 # Attributes every LogRecord has; anything else came from extra=, a filter or
 # a bound field and is worth writing.
-_PROBE = logging.LogRecord("", 0, "", 0, "", None, None).__dict__
-_STANDARD = frozenset(_PROBE) | frozenset({"message", "asctime", "taskName"})
+_STANDARD = RECORD_ATTRIBUTES
 # LogRecord.__init__ sets these first, in this order, so on a record made the
 # usual way every later attribute (extra=, filters) follows them.
-_INIT_COUNT = len(_PROBE)
-_LAST_INIT = list(_PROBE)[-1]
-del _PROBE
+_INIT_COUNT = len(RECORD_INIT_ATTRIBUTES)
+_LAST_INIT = RECORD_INIT_ATTRIBUTES[-1]
 
 _OWN = ("time", "level", "logger", "message", "exc_info", "stack_info")
 _BARE = re.compile(r"[A-Za-z0-9_.:/@+,%~-]+")
