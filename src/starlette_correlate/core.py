@@ -200,7 +200,7 @@ class CorrelationCore:
     ) -> str:
         """Keep a safe ID, else make a new one (steps 4 and 5, no validator)."""
         # is_safe_raw_id, inlined: this runs on every request, and the call
-        # costs more than the test (tests/test_hot_path.py holds them equal).
+        # costs more than the test (tests/test_middleware.py holds them equal).
         if (
             raw is not None
             and 0 < len(raw) <= self.max_length
