@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from starlette_correlate import CorrelationCore, CorrelationMiddleware, TrustedSources
+from starlette_correlate.config import CorrelationConfig, CorrelationOptions
 from starlette_correlate.middleware import STATE_KEY
 
 
@@ -68,7 +70,7 @@ def test_bad_options_fail_with_a_clear_message(
 
 def test_a_non_callable_error_response_is_refused() -> None:
     with pytest.raises(TypeError, match="error_response"):
-        CorrelationMiddleware(app, error_response="oops")
+        CorrelationMiddleware(app, error_response="oops")  # type: ignore[arg-type]
 
 
 def test_a_validator_that_raises_refuses_and_is_logged_once(
@@ -122,3 +124,14 @@ def test_trusted_sources_match_ipv4_ipv6_and_refuse_garbage() -> None:
 
 def test_the_state_key_is_documented_name() -> None:
     assert STATE_KEY == "correlation_id"
+
+
+def test_the_typed_keyword_options_are_the_config_fields() -> None:
+    # Declared twice, for type checkers and for checking: held equal here,
+    # names and annotations alike (both modules defer annotations).
+    declared = {option.name: option.type for option in fields(CorrelationConfig)}
+    typed = {
+        name: getattr(hint, "__forward_arg__", hint)
+        for name, hint in CorrelationOptions.__annotations__.items()
+    }
+    assert typed == declared

@@ -17,7 +17,7 @@ Example::
 
 from typing import TYPE_CHECKING
 
-from starlette_correlate.config import CorrelationConfig
+from starlette_correlate.config import CorrelationConfig, CorrelationOptions
 from starlette_correlate.context import (
     correlation_id_var,
     get_correlation_header,
@@ -53,6 +53,7 @@ __all__ = [
     "CorrelationCore",
     "CorrelationIdFilter",
     "CorrelationMiddleware",
+    "CorrelationOptions",
     "TraceParent",
     "TrustedSources",
     "bind_fields",

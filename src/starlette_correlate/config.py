@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypedDict
 
 from starlette_correlate.context import DEFAULT_HEADER
 from starlette_correlate.errors import ErrorResponseFactory
@@ -31,7 +31,13 @@ from starlette_correlate.ids import (
 )
 from starlette_correlate.trust import TrustedSources
 
-__all__ = ["ASGI_ONLY", "EVERY_HOST", "CorrelationConfig", "check_header_name"]
+__all__ = [
+    "ASGI_ONLY",
+    "EVERY_HOST",
+    "CorrelationConfig",
+    "CorrelationOptions",
+    "check_header_name",
+]
 
 # RFC 9110 token characters: what a header field name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
@@ -207,3 +213,35 @@ EVERY_HOST: Final = frozenset(
     option.name for option in fields(CorrelationConfig) if not option.metadata
 )
 """The options of the ID rule, which every host accepts."""
+
+
+class CorrelationOptions(TypedDict, total=False):
+    """:class:`CorrelationConfig`'s fields as keyword options, for type checkers.
+
+    ``CorrelationMiddleware(app, **options)`` and
+    ``CorrelationCore(**options)`` take these keywords, so an editor
+    completes them and ``mypy`` catches a misspelt one. The names and
+    types are :class:`CorrelationConfig`'s, which checks the values; a test
+    holds the two declarations equal.
+
+    Example::
+
+        >>> options: CorrelationOptions = {"header_name": "X-Correlation-ID"}
+        >>> CorrelationConfig(**options).header_name
+        'X-Correlation-ID'
+    """
+
+    header_name: str
+    incoming_headers: Sequence[str] | None
+    validator: IdValidator | None
+    generator: IdGenerator | None
+    trusted_sources: Iterable[str] | None
+    max_length: int
+    error_response: ErrorResponseFactory | None
+    access_log: bool
+    error_log: bool
+    extractors: Mapping[str, Extractor] | None
+    resolver: Resolver | None
+    resolver_timeout: float
+    trace_context: bool
+    adopt_trace_id: bool

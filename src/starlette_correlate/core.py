@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, Unpack
 
-from starlette_correlate.config import CorrelationConfig
+from starlette_correlate.config import CorrelationConfig, CorrelationOptions
 from starlette_correlate.context import (
     DEFAULT_HEADER,
     correlation_header_var,
@@ -145,7 +145,7 @@ class CorrelationCore:
         /,
         *,
         store: ContextStore | None = None,
-        **options: Any,  # noqa: ANN401 - CorrelationConfig checks them
+        **options: Unpack[CorrelationOptions],
     ) -> None:
         if config is None:
             config = CorrelationConfig(**options)

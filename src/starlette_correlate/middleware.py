@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from contextvars import Token
-from typing import Any
+from typing import Any, Unpack
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from starlette_correlate.config import CorrelationConfig
+from starlette_correlate.config import CorrelationConfig, CorrelationOptions
 from starlette_correlate.context import correlation_header_var, correlation_id_var
 from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import (
@@ -95,7 +95,7 @@ class CorrelationMiddleware:
         /,
         *,
         store: ContextStore | None = None,
-        **options: Any,  # noqa: ANN401 - CorrelationConfig checks them
+        **options: Unpack[CorrelationOptions],
     ) -> None:
         self.app = app
         self.core = core = CorrelationCore(config, store=store, **options)
