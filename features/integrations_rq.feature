@@ -16,7 +16,7 @@ Feature: rq jobs carry the correlation ID and the parent
   Scenario: A failing job logs the ID, and so does rq's own failure line
     When a request with correlation ID "req-rq-2" enqueues the job "fails"
     Then the worker logs "request_id=req-rq-2 parent=- tests.jobs about to fail" as the enqueued job
-    And the worker logs arq's failure line of that job under "req-rq-2"
+    And the worker logs rq's failure line of that job under "req-rq-2"
 
   Scenario: A retried job keeps the ID on every attempt
     When a request with correlation ID "req-rq-3" enqueues the job "retries"

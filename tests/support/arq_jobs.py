@@ -41,11 +41,10 @@ async def says_hello(ctx: dict[str, Any]) -> None:
 def _settings() -> type:
     shop: Any = importlib.import_module("arqshop")
     recipe = shop.WorkerSettings
-    return type(
-        "WorkerSettings",
-        (recipe,),
-        {"functions": [*recipe.functions, fails, retries, says_hello]},
-    )
+    # arq reads a settings class's own attributes, not inherited ones.
+    settings = {k: v for k, v in vars(recipe).items() if not k.startswith("__")}
+    settings["functions"] = [*recipe.functions, fails, retries, says_hello]
+    return type("WorkerSettings", (), settings)
 
 
 def __getattr__(name: str) -> Any:
