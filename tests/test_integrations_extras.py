@@ -17,6 +17,8 @@ EXTRAS = [
     ),
     ("starlette_correlate.integrations.sentry", "sentry_sdk", "sentry"),
     ("starlette_correlate.integrations.loguru", "loguru", "loguru"),
+    ("starlette_correlate.integrations.arq", "arq", "arq"),
+    ("starlette_correlate.integrations.rq", "rq", "rq"),
 ]
 
 
@@ -36,7 +38,8 @@ def test_the_core_imports_no_integration_package() -> None:
     code = (
         "import sys, starlette_correlate, starlette_correlate.integrations;"
         "print(sorted(m for m in"
-        " ('celery', 'opentelemetry', 'sentry_sdk', 'django', 'loguru')"
+        " ('celery', 'opentelemetry', 'sentry_sdk', 'django', 'loguru',"
+        " 'arq', 'rq')"
         " if m in sys.modules))"
     )
     out = subprocess.run(

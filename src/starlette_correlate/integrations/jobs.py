@@ -272,11 +272,12 @@ class VariablesFilter(logging.Filter):
     ) -> None:
         super().__init__(name)
         options = []
-        checked = []
+        checked: list[tuple[str, ContextVar[str | None]]] = []
         for option, field, example, variable in stamped:
             options.append(option)
-            if _checked_field(option, field, example) is not None:
-                checked.append((field, variable))
+            attribute = _checked_field(option, field, example)
+            if attribute is not None:
+                checked.append((attribute, variable))
         if not checked:
             raise ValueError(f"{', '.join(options)}: all None; nothing to stamp")
         self._stamped = tuple(checked)

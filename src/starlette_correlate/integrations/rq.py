@@ -82,7 +82,7 @@ class CorrelatedJob(Job):
     """
 
     @classmethod
-    def create(cls, *args: Any, **kwargs: Any) -> Job:
+    def create(cls, *args: Any, **kwargs: Any) -> Job:  # noqa: ANN401
         """Make the job as rq does, then stamp its ``meta``."""
         job = super().create(*args, **kwargs)
         # A copy: the dict the caller passed as meta= stays theirs.
@@ -119,16 +119,16 @@ class CorrelationWorkerMixin(_Base):  # type: ignore[misc]
 
     correlation_generator: ClassVar[IdGenerator | None] = None
     generate_missing: ClassVar[bool] = True
-    _new_id: ClassVar[IdGenerator | None]
+    _new_id: ClassVar[tuple[IdGenerator | None]]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         # Read on the class, a function set in the body is not bound.
         new_id = job_generator(cls.generate_missing, cls.correlation_generator)
-        # Stored as a static method, so that reading it on self binds nothing.
-        cls._new_id = None if new_id is None else staticmethod(new_id)  # type: ignore[assignment]
+        # In a tuple: a function read on self would be bound as a method.
+        cls._new_id = (new_id,)
 
-    def execute_job(self, job: Job, queue: Queue) -> Any:
+    def execute_job(self, job: Job, queue: Queue) -> None:
         """Run ``job`` as the worker class does, with its IDs set."""
         meta = job.meta
         key = id(job)
@@ -137,15 +137,15 @@ class CorrelationWorkerMixin(_Base):  # type: ignore[misc]
             key,
             meta if isinstance(meta, Mapping) else {},
             job_id=job.id,
-            generator=self._new_id,
+            generator=self._new_id[0],
         )
         try:
-            return super().execute_job(job, queue)
+            super().execute_job(job, queue)
         finally:
             job_store.release(key)
 
 
-class CorrelatedWorker(CorrelationWorkerMixin, Worker):  # type: ignore[misc]
+class CorrelatedWorker(CorrelationWorkerMixin, Worker):
     """rq's forking ``Worker``, with each job's IDs set for its life.
 
     Run it with ``rq worker --worker-class
@@ -162,7 +162,7 @@ class CorrelatedWorker(CorrelationWorkerMixin, Worker):  # type: ignore[misc]
     """
 
 
-class CorrelatedSimpleWorker(CorrelationWorkerMixin, SimpleWorker):  # type: ignore[misc]
+class CorrelatedSimpleWorker(CorrelationWorkerMixin, SimpleWorker):
     """rq's ``SimpleWorker`` (jobs in the worker's own process), correlated.
 
     .. versionadded:: 0.2.0
