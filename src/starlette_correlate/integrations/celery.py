@@ -161,10 +161,11 @@ def _on_publish(sender: object = None, headers: object = None, **_: object) -> N
     # Protocol 1 messages (Celery 3) carry no headers dict: nothing to do.
     if not isinstance(headers, dict):
         return
-    running = _running_task_id()
-    # A task that retries publishes itself again under its own ID: the new
-    # attempt keeps the parent of the first, not itself.
-    parent = celery_parent_id_var.get() if headers.get("id") == running else running
+    parent = _running_task_id()
+    if parent is not None and headers.get("id") == parent:
+        # A task that retries publishes itself again under its own ID: the
+        # new attempt keeps the parent of the first, not itself.
+        parent = celery_parent_id_var.get()
     # A header the caller passed to apply_async(headers=...) wins.
     stamp_carrier(headers, parent)
 
