@@ -50,7 +50,7 @@ def start(
 
 def wait_until_listening(port: int, server: subprocess.Popen[str]) -> None:
     """Return once ``port`` accepts connections; exit if the server died."""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"uvicorn exited early:\n{server.communicate()[0]}")

@@ -21,9 +21,23 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def _database_url(server_url: str) -> str:
+    database = next(_databases)
+    assert database < 16, "more Redis tests than databases: raise --databases"
+    return f"{server_url}/{database}"
+
+
 @pytest.fixture
 def redis_url(redis_server_url: str) -> str:
     """The URL of a database of the run's redis-server that no other test uses."""
-    database = next(_databases)
-    assert database < 16, "more Redis tests than databases: raise --databases"
-    return f"{redis_server_url}/{database}"
+    return _database_url(redis_server_url)
+
+
+@pytest.fixture(scope="module")
+def redis_module_url(redis_server_url: str) -> str:
+    """A database of the run's redis-server for one test module alone.
+
+    For a module whose tests share one worker process: each test keeps its
+    messages apart by its own IDs.
+    """
+    return _database_url(redis_server_url)

@@ -19,6 +19,8 @@ EXTRAS = [
     ("starlette_correlate.integrations.loguru", "loguru", "loguru"),
     ("starlette_correlate.integrations.requests", "requests", "requests"),
     ("starlette_correlate.integrations.aiohttp", "aiohttp", "aiohttp"),
+    ("starlette_correlate.integrations.arq", "arq", "arq"),
+    ("starlette_correlate.integrations.rq", "rq", "rq"),
 ]
 
 
@@ -39,7 +41,7 @@ def test_the_core_imports_no_integration_package() -> None:
         "import sys, starlette_correlate, starlette_correlate.integrations;"
         "print(sorted(m for m in"
         " ('celery', 'opentelemetry', 'sentry_sdk', 'django', 'loguru',"
-        "  'requests', 'aiohttp')"
+        "  'requests', 'aiohttp', 'arq', 'rq')"
         " if m in sys.modules))"
     )
     out = subprocess.run(

@@ -29,6 +29,8 @@ RECIPE_TESTS = {
     "pytest-fixtures": "tests/test_pytest_plugin.py",
     "celery": "tests/support/guide_celery.py",
     "celery-worker-logging": "tests/support/celery_worker_app.py",
+    "arq": "tests/steps/test_integrations_arq.py",
+    "rq": "tests/steps/test_integrations_rq.py",
     "opentelemetry": "tests/test_integrations_opentelemetry.py",
     "sentry": "tests/test_integrations_sentry.py",
     "granian-app": "tests/support/server_app.py",

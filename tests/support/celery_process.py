@@ -1,4 +1,4 @@
-"""A ``celery -A ... worker`` process started by a test and stopped by its PID."""
+"""A worker process (celery, arq, rq) started by a test and stopped by its PID."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.support.servers import REPO_ROOT
 
@@ -50,21 +51,21 @@ class WorkerProcess:
 
 
 @contextlib.contextmanager
-def celery_worker(app: str, env: dict[str, str]) -> Iterator[WorkerProcess]:
-    """Run ``celery -A app worker`` (solo pool) from the repository root.
+def worker_process(
+    command: list[str],
+    env: dict[str, str],
+    *,
+    cwd: Path = REPO_ROOT,
+    stop: signal.Signals = signal.SIGTERM,
+) -> Iterator[WorkerProcess]:
+    """Run ``command``, its output (stdout and stderr) collected line by line.
 
-    ``env`` is added to this process's environment. On exit the worker gets
-    SIGQUIT (a cold shutdown: what it logged is written, and it does not
-    wait seconds for a warm one), then SIGKILL if it lingers.
+    ``env`` is added to this process's environment. On exit the process gets
+    ``stop``, then SIGKILL if it lingers.
     """
     process = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "celery", "-A", app, "worker"),
-            *("--pool=solo", "--loglevel=INFO", "--concurrency=1"),
-            *("--without-heartbeat", "--without-mingle", "--without-gossip"),
-        ],
-        cwd=REPO_ROOT,
+        command,
+        cwd=cwd,
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -78,10 +79,31 @@ def celery_worker(app: str, env: dict[str, str]) -> Iterator[WorkerProcess]:
         yield worker
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGQUIT)
+            process.send_signal(stop)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
         reader.join(timeout=10)
+
+
+@contextlib.contextmanager
+def celery_worker(app: str, env: dict[str, str]) -> Iterator[WorkerProcess]:
+    """Run ``celery -A app worker`` (solo pool) from the repository root.
+
+    ``env`` is added to this process's environment. On exit the worker gets
+    SIGQUIT (a cold shutdown: what it logged is written, and it does not
+    wait seconds for a warm one), then SIGKILL if it lingers.
+    """
+    with worker_process(
+        [
+            sys.executable,
+            *("-m", "celery", "-A", app, "worker"),
+            *("--pool=solo", "--loglevel=INFO", "--concurrency=1"),
+            *("--without-heartbeat", "--without-mingle", "--without-gossip"),
+        ],
+        env,
+        stop=signal.SIGQUIT,
+    ) as worker:
+        yield worker

@@ -64,7 +64,7 @@ def serve_in_thread(
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
@@ -118,7 +118,7 @@ def serve_in_subprocess(
     *,
     extra_args: Sequence[str] = (),
     env: dict[str, str] | None = None,
-    timeout: float = 20,
+    timeout: float = 60,
 ) -> Iterator[ServerProcess]:
     """Run ``python -m uvicorn app_path`` on 127.0.0.1; yield the process.
 
@@ -151,7 +151,7 @@ def serve_command(
     port: int,
     cwd: Path,
     env: dict[str, str],
-    timeout: float = 20,
+    timeout: float = 60,
 ) -> Iterator[ServerProcess]:
     """Run ``command``, a server told to listen on 127.0.0.1:``port``.
 
@@ -295,7 +295,7 @@ class RunningServer:
         self.reader = threading.Thread(target=read, daemon=True)
         self.reader.start()
 
-    def wait_for(self, done: Callable[[list[str]], bool], timeout: float = 15) -> None:
+    def wait_for(self, done: Callable[[list[str]], bool], timeout: float = 60) -> None:
         """Return once ``done(lines)`` holds; fail after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not done(list(self.lines)):
@@ -348,7 +348,7 @@ def run_server(
     server = RunningServer(url=f"http://127.0.0.1:{port}", process=process)
     server.start_reading()
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
                 server.stop()

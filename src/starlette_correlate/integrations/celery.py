@@ -34,14 +34,20 @@ caller's ID, but names no parent.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Hashable
 from contextvars import ContextVar
 
-from starlette_correlate.config import check_header_name
-from starlette_correlate.context import correlation_header_var, correlation_id_var
-from starlette_correlate.fields import fields_checkpoint
-from starlette_correlate.ids import IdGenerator, checked_generator, is_safe_id
+from starlette_correlate.ids import IdGenerator, checked_generator
+from starlette_correlate.integrations.jobs import (
+    HEADER_NAME_KEY,
+    ID_KEY,
+    PARENT_KEY,
+    VariablesFilter,
+    enter_job,
+    job_generator,
+    safe_id,
+    stamp_carrier,
+)
 from starlette_correlate.store import ContextStore
 
 try:
@@ -67,23 +73,21 @@ __all__ = [
     "task_store",
 ]
 
-ID_HEADER = "starlette_correlate_id"
+ID_HEADER = ID_KEY
 """The message header that carries the correlation ID.
 
 Not ``correlation_id``: Celery already uses that name for a message property
 and a field of ``task.request``.
 """
 
-PARENT_HEADER = "starlette_correlate_parent_id"
+PARENT_HEADER = PARENT_KEY
 """The message header that carries the ID of the task that published it."""
 
-HEADER_NAME_HEADER = "starlette_correlate_header"
+HEADER_NAME_HEADER = HEADER_NAME_KEY
 """The message header that names the HTTP header the ID travels under.
 
 Written only when that is not ``X-Request-ID`` (D-where-recipes-1).
 """
-
-_MAX_HEADER_NAME = 256
 
 celery_parent_id_var: ContextVar[str | None] = ContextVar(
     "starlette_correlate.celery_parent_id", default=None
@@ -146,36 +150,24 @@ def get_celery_task_id() -> str | None:
     return celery_task_id_var.get()
 
 
-def _safe(value: object) -> str | None:
-    return value if isinstance(value, str) and is_safe_id(value) else None
-
-
 def _running_task_id() -> str | None:
     # ``current_task`` is a proxy: false outside a task, in this thread.
     if not current_task:
         return None
-    return _safe(getattr(current_task.request, "id", None))
+    return safe_id(getattr(current_task.request, "id", None))
 
 
 def _on_publish(sender: object = None, headers: object = None, **_: object) -> None:
     # Protocol 1 messages (Celery 3) carry no headers dict: nothing to do.
     if not isinstance(headers, dict):
         return
-    correlation_id = correlation_id_var.get()
-    if correlation_id is not None:
-        # A header the caller passed to apply_async(headers=...) wins.
-        headers.setdefault(ID_HEADER, correlation_id)
-        named = correlation_header_var.get()
-        if named is not None:
-            headers.setdefault(HEADER_NAME_HEADER, named)
-    running = _running_task_id()
-    if running is None:
-        return
-    # A task that retries publishes itself again under its own ID: the new
-    # attempt keeps the parent of the first, not itself.
-    parent = celery_parent_id_var.get() if headers.get("id") == running else running
-    if parent is not None:
-        headers.setdefault(PARENT_HEADER, parent)
+    parent = _running_task_id()
+    if parent is not None and headers.get("id") == parent:
+        # A task that retries publishes itself again under its own ID: the
+        # new attempt keeps the parent of the first, not itself.
+        parent = celery_parent_id_var.get()
+    # A header the caller passed to apply_async(headers=...) wins.
+    stamp_carrier(headers, parent)
 
 
 def _raw_header(request: object, name: str) -> object:
@@ -185,21 +177,6 @@ def _raw_header(request: object, name: str) -> object:
         if isinstance(custom, dict):
             value = custom.get(name)
     return value
-
-
-def _header(request: object, name: str) -> str | None:
-    return _safe(_raw_header(request, name))
-
-
-def _header_name(request: object) -> str | None:
-    value = _raw_header(request, HEADER_NAME_HEADER)
-    # A message is input: a name that could not be a header is ignored.
-    if not isinstance(value, str) or len(value) > _MAX_HEADER_NAME:
-        return None
-    try:
-        return check_header_name(value, HEADER_NAME_HEADER)
-    except ValueError:
-        return None
 
 
 def _key(task: object) -> Hashable:
@@ -212,26 +189,18 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
     if task is None:
         return
     request = getattr(task, "request", None)
-    correlation_id = _header(request, ID_HEADER)
-    if correlation_id is None:
-        # An eager task (``apply``, ``task_always_eager``) publishes nothing
-        # and runs in its caller's context: it keeps the caller's ID. In a
-        # worker the context holds none between tasks, postrun saw to that.
-        correlation_id = correlation_id_var.get()
-    generator = _settings["generator"]
-    if correlation_id is None and generator is not None:
-        correlation_id = generator()
-    key = _key(task)
-    if correlation_id is not None:
-        task_store.push(key, correlation_id_var.set(correlation_id))
-    named = _header_name(request)
-    if named is not None:
-        task_store.push(key, correlation_header_var.set(named))
-    task_store.push(key, celery_parent_id_var.set(_header(request, PARENT_HEADER)))
-    task_store.push(key, celery_task_id_var.set(_safe(task_id)))
-    # Fields a task binds end with the task: a worker runs the next task in
-    # the same thread and context.
-    task_store.push(key, fields_checkpoint())
+    enter_job(
+        task_store,
+        _key(task),
+        {
+            name: _raw_header(request, name)
+            for name in (ID_HEADER, PARENT_HEADER, HEADER_NAME_HEADER)
+        },
+        job_id=task_id,
+        generator=_settings["generator"],
+        job_var=celery_task_id_var,
+        parent_var=celery_parent_id_var,
+    )
 
 
 def _on_postrun(task_id: str | None = None, task: object = None, **_: object) -> None:
@@ -263,12 +232,7 @@ def connect_signals(
         >>> connect_signals()
         >>> disconnect_signals()
     """
-    if generator is not None and not generate_missing:
-        raise ValueError(
-            "generator: given with generate_missing=False, which makes no IDs; "
-            "drop one of the two"
-        )
-    _settings["generator"] = checked_generator(generator) if generate_missing else None
+    _settings["generator"] = job_generator(generate_missing, generator)
     signals.before_task_publish.connect(
         _on_publish, weak=False, dispatch_uid=_UID + "publish"
     )
@@ -288,16 +252,7 @@ def disconnect_signals() -> None:
     signals.task_postrun.disconnect(dispatch_uid=_UID + "postrun")
 
 
-def _checked_field(option: str, field: str | None, example: str) -> str | None:
-    if field is not None and (not isinstance(field, str) or not field.isidentifier()):
-        raise ValueError(
-            f"{option}: {field!r} is not a valid attribute name; use e.g. "
-            f"{example!r}, or None to leave it out"
-        )
-    return field
-
-
-class CeleryTaskFilter(logging.Filter):
+class CeleryTaskFilter(VariablesFilter):
     """Put the running task's ID and its parent's on each record.
 
     ``record.celery_task_id`` is the running task's own ID
@@ -334,32 +289,19 @@ class CeleryTaskFilter(logging.Filter):
         parent_field: str | None = "celery_parent_id",
         placeholder: str = "-",
     ) -> None:
-        super().__init__(name)
-        stamped = (
-            (
-                _checked_field("task_field", task_field, "celery_task_id"),
-                celery_task_id_var,
-            ),
-            (
-                _checked_field("parent_field", parent_field, "celery_parent_id"),
-                celery_parent_id_var,
-            ),
+        super().__init__(
+            [
+                ("task_field", task_field, "celery_task_id", celery_task_id_var),
+                (
+                    "parent_field",
+                    parent_field,
+                    "celery_parent_id",
+                    celery_parent_id_var,
+                ),
+            ],
+            placeholder=placeholder,
+            name=name,
         )
-        self._stamped = tuple(
-            (field, variable) for field, variable in stamped if field is not None
-        )
-        if not self._stamped:
-            raise ValueError("task_field, parent_field: both None; nothing to stamp")
-        self.placeholder = placeholder
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Stamp ``record`` and let it through."""
-        attributes = record.__dict__
-        for field, variable in self._stamped:
-            if field not in attributes:
-                value = variable.get()
-                attributes[field] = self.placeholder if value is None else value
-        return True
 
 
 class CeleryParentIdFilter(CeleryTaskFilter):
