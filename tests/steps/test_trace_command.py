@@ -111,11 +111,7 @@ def logs_line(world: World, service: str, message: str, rid: str, at: str) -> No
     _log(world, service, record)
 
 
-@given(
-    parsers.parse(
-        '"{service}" logs an ERROR "{message}" for "{rid}" at {at:d} ms'
-    )
-)
+@given(parsers.parse('"{service}" logs an ERROR "{message}" for "{rid}" at {at:d} ms'))
 def logs_error(world: World, service: str, message: str, rid: str, at: int) -> None:
     record = _record(logging.ERROR, message, at, f"{service}.app", request_id=rid)
     _log(world, service, record)
@@ -127,7 +123,7 @@ def logs_error(world: World, service: str, message: str, rid: str, at: int) -> N
         "{duration:g} ms at {at:d} ms"
     )
 )
-def logs_access(
+def logs_access(  # noqa: PLR0917 - pytest-bdd passes each by name
     world: World, service: str, rid: str, status: int, duration: float, at: int
 ) -> None:
     # The arguments and fields AccessLogMiddleware gives its record.
@@ -154,7 +150,7 @@ def logs_access(
         r'"(?P<task>[\w-]+)"(?: spawned by "(?P<parent>[\w-]+)")? at (?P<at>\d+) ms$'
     )
 )
-def logs_task_line(
+def logs_task_line(  # noqa: PLR0917 - pytest-bdd passes each by name
     world: World,
     service: str,
     message: str,
@@ -202,9 +198,7 @@ def unknown_format(world: World, file: str, rid: str) -> None:
 
 
 @given(
-    parsers.parse(
-        'the file "{file}" also holds a line of invalid UTF-8 naming "{rid}"'
-    )
+    parsers.parse('the file "{file}" also holds a line of invalid UTF-8 naming "{rid}"')
 )
 def invalid_utf8(world: World, file: str, rid: str) -> None:
     line = b'level=INFO message="caf\xe9 \xff" request_id=' + rid.encode() + b"\n"
@@ -267,7 +261,7 @@ def trace_with_options(world: World, rid: str, options: str) -> None:
 def installed_command(world: World, command: str) -> None:
     _write_files(world)
     program, *arguments = command.split()
-    done = subprocess.run(  # noqa: S603 - our console script, our arguments
+    done = subprocess.run(
         [str(BIN / program), *arguments],
         cwd=world.root,
         capture_output=True,
