@@ -262,9 +262,11 @@ def sweep(
     lap = 0
     while pending:
         stats.laps += 1
+        first: tuple[int, int] | None = None
         for file_index, path in enumerate(paths):
             for block in read_blocks(path, block_size, max_line):
                 here = (file_index, block.index)
+                first = here if first is None else first
                 # A needle has gone round once when the sweep is back at the
                 # block where it joined, one lap later.
                 for needle, (joined, *where) in list(pending.items()):
@@ -289,7 +291,12 @@ def sweep(
                     if needle not in every:
                         every.add(needle)
                         pending[needle] = (lap, *here)
-        # End of a lap: a needle that joined in an earlier lap is done.
-        pending = {n: at for n, at in pending.items() if at[0] >= lap}
+        # End of a lap: a needle that joined in an earlier lap, or at the
+        # lap's first block, has been searched everywhere.
+        pending = {
+            needle: at
+            for needle, at in pending.items()
+            if at[0] >= lap and (first is None or at[1:] > first)
+        }
         lap += 1
     return stats

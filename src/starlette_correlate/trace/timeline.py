@@ -350,7 +350,7 @@ def _build(  # noqa: PLR0912 - one pass: lines, times, units, errors
             unit.error = True
         at = line.sort_at
         duration = _number(line_fields.get("duration_ms"))
-        is_access = line.logger == ACCESS_LOGGER
+        is_access = line.logger == ACCESS_LOGGER or line.logger.endswith(".access")
         if is_access and at is not None and duration is not None:
             unit.duration_ms = duration
             start, end = at - duration / 1000, at
@@ -359,9 +359,12 @@ def _build(  # noqa: PLR0912 - one pass: lines, times, units, errors
         else:
             continue
         if is_access:
-            unit.method = _text(line_fields.get("method"))
-            unit.path = _text(line_fields.get("path"))
-            unit.status = _status(line_fields, line.logger, line.message)
+            # Ours and the server's access line may both be there: keep
+            # what either knows.
+            unit.method = _text(line_fields.get("method")) or unit.method
+            unit.path = _text(line_fields.get("path")) or unit.path
+            status = _status(line_fields, line.logger, line.message)
+            unit.status = unit.status if status is None else status
         unit.start = start if unit.start is None else min(unit.start, start)
         unit.end = end if unit.end is None else max(unit.end, end)
     ordered = sorted(
