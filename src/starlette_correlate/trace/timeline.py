@@ -64,6 +64,7 @@ PARENT_FIELDS: tuple[str, ...] = ("celery_parent_id",)
 
 _ERROR_LEVELS = frozenset({"ERROR", "CRITICAL", "FATAL"})
 _SERVER_STATUS = re.compile(r'"\s+(\d{3})(?:\s|$)')
+_SERVER_REQUEST = re.compile(r'"([A-Z]+) (\S+)(?: HTTP/[\d.]+)?"')
 _JOB_FIELD = "celery_task_id"
 _REQUEST_FIELD = "request_id"
 
@@ -278,7 +279,7 @@ def _exception(value: object) -> str | None:
     return lines[-1].strip() if lines else None
 
 
-def _build(  # noqa: PLR0912 - one pass: lines, times, units, errors
+def _build(  # noqa: PLR0912, PLR0915 - one pass: lines, times, units, errors
     ident: str, sources: Sequence[Source], collector: _Collector
 ) -> tuple[list[TraceLine], list[Unit]]:
     units: dict[tuple[str, str, str], Unit] = {}
@@ -363,6 +364,9 @@ def _build(  # noqa: PLR0912 - one pass: lines, times, units, errors
             # what either knows.
             unit.method = _text(line_fields.get("method")) or unit.method
             unit.path = _text(line_fields.get("path")) or unit.path
+            if unit.method is None and (found := _SERVER_REQUEST.search(line.message)):
+                # A server's own access line names them in its message only.
+                unit.method, unit.path = found.group(1), found.group(2)
             status = _status(line_fields, line.logger, line.message)
             unit.status = unit.status if status is None else status
         unit.start = start if unit.start is None else min(unit.start, start)
