@@ -4,7 +4,7 @@
 Writes three services' logs into a temporary directory (removed at the
 end): ``api.log`` (JSON lines), ``backend.log`` and ``worker.log``
 (key=value lines), every line made by the real formatters, about ``--mb``
-megabytes in all, 50 000 distinct request IDs. One request's lines are
+megabytes in all, 12 000 distinct request IDs. One request's lines are
 planted across the three files, with a Celery task under its ID and a
 child task (another ``request_id``, the task as its parent) planted near
 the end of the worker's file, so the reader must go round a second time
