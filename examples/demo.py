@@ -5,19 +5,26 @@ Starts ``examples.backend:app`` and ``examples.service:app`` under uvicorn on
 a key=value line and as a JSON line), sends the service a handful of
 requests, stops both, and prints each response's ID next to the log lines
 carrying it. Exits 0 when every ID showed up where it should.
+
+It ends with ``starlette-correlate trace`` over the two services' logs
+(the service's JSON lines and the backend's key=value lines, written to
+temporary files): the two-service request as one timeline.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from websockets.sync.client import connect as websocket_connect
 
 from examples.servers import ROOT, free_port, start, stop, wait_until_listening
+from starlette_correlate.cli import main as command
 
 LOG_CONFIG = ROOT / "examples" / "logging-demo.json"
 HOSTILE_ID = b'evil" level=ERROR request_id=forged'
@@ -151,7 +158,28 @@ def main() -> int:
         "\ndemo:",
         "FAILED" if problems else "every ID found in its response and its log lines",
     )
+    if _trace(service_lines, backend_lines) != 0:
+        print("demo: PROBLEM: the trace of the hop found no line")
+        return 1
     return 1 if problems else 0
+
+
+def _trace(service_lines: list[str], backend_lines: list[str]) -> int:
+    """Print the hop's trace over both services' logs, as an operator would."""
+    with tempfile.TemporaryDirectory(prefix="demo-trace-") as folder:
+        # Each service printed every record twice: keep one format each.
+        service_log = Path(folder, "service.log")
+        service_log.write_text(
+            "".join(f"{line}\n" for line in service_lines if line.startswith("{"))
+        )
+        backend_log = Path(folder, "backend.log")
+        backend_log.write_text(
+            "".join(f"{line}\n" for line in backend_lines if line.startswith("time="))
+        )
+        print(f"\n=== the trace of {HOP_ID}")
+        print(f"    $ starlette-correlate trace {HOP_ID} service.log backend.log")
+        sys.stdout.flush()
+        return command(["trace", HOP_ID, str(service_log), str(backend_log)])
 
 
 if __name__ == "__main__":

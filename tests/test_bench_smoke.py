@@ -159,3 +159,18 @@ def test_lines_refuses_a_variant_that_leaves_out_the_fields() -> None:
             lines.check_variant("message only")
     finally:
         lines.VARIANTS.pop("message only")
+
+
+def test_the_trace_benchmark_finds_its_planted_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import trace  # noqa: PLC0415 - only this test needs it
+
+    # 3 MB: the figures mean nothing, the run proves the bench works.
+    trace.main(["--mb", "3", "--repeat", "1"])
+
+    printed = capsys.readouterr().out
+    assert "13 planted lines" in printed
+    assert "plain: " in printed
+    assert "gzip: " in printed
+    assert "target 200 MB/s on plain files:" in printed

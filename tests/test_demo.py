@@ -28,3 +28,8 @@ def test_the_demo_shows_every_id_in_its_response_and_log_lines() -> None:
     assert "request_id=demo-hop-1" in backend
     assert "user_id=demo-user" in out
     assert '"request_id":"demo-hop-1"' in out
+    trace = out.split("=== the trace of demo-hop-1")[1]
+    assert "2 requests" in trace
+    assert "service  request demo-hop-1  GET /hop  200" in trace
+    assert "backend  request demo-hop-1  GET /work  200" in trace
+    assert "backend doing the work" in trace
