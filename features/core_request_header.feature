@@ -25,6 +25,11 @@ Feature: The chosen ID is written into the request's own headers
     Then the app read exactly one X-Request-ID, the ID of the response
     And the app never read "one" or "two"
 
+  Scenario: Served by uvicorn, a repeated header collapses to one
+    When a client sends X-Request-ID twice, "one" and "two", to the app served by uvicorn
+    Then the app read exactly one X-Request-ID, the ID of the response
+    And the app never read "one" or "two"
+
   Scenario: A valid incoming ID is kept, once
     When a client sends a request with X-Request-ID "abc-123"
     Then the app read exactly one X-Request-ID, "abc-123"

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from starlette.applications import Starlette
@@ -26,6 +27,7 @@ from starlette.websockets import WebSocket
 
 from starlette_correlate import CorrelationMiddleware
 from tests.support.asgi import call_app, http_scope
+from tests.support.servers import serve_in_thread
 
 scenarios("core_request_header.feature")
 
@@ -125,6 +127,24 @@ def _twice(seen: Seen, first: str, second: str) -> None:
     _request(
         seen, [(b"x-request-id", first.encode()), (b"x-request-id", second.encode())]
     )
+
+
+@when(
+    parsers.parse(
+        'a client sends X-Request-ID twice, "{first}" and "{second}", '
+        "to the app served by uvicorn"
+    )
+)
+def _twice_served(seen: Seen, first: str, second: str) -> None:
+    headers = [("X-Request-ID", first), ("X-Request-ID", second)]
+    with (
+        serve_in_thread(_app(seen.options)) as url,
+        httpx.Client(base_url=url) as client,
+    ):
+        response = client.get("/headers", headers=headers)
+    assert response.status_code == 200, response.text
+    (seen.response_id,) = response.headers.get_list("x-request-id")
+    seen.read = response.json()
 
 
 @when(parsers.parse('a client sends a request with {name} "{value}"'))
