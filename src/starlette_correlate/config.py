@@ -119,6 +119,8 @@ class CorrelationConfig:
     """Bind the W3C ``traceparent``'s ``trace_id``; forward the header."""
     adopt_trace_id: bool = field(default=False, metadata=_ASGI)
     """Use the trace ID as the correlation ID when none came (implies the above)."""
+    set_request_header: bool = field(default=False, metadata=_ASGI)
+    """Write the chosen ID into the request's headers, once, for code further in."""
 
     def __post_init__(self) -> None:
         """Check every option; normalise the ones with several spellings."""
@@ -202,6 +204,7 @@ class CorrelationConfig:
         put(self, "trace_context", bool(self.trace_context) or self.adopt_trace_id)
         put(self, "access_log", bool(self.access_log))
         put(self, "error_log", bool(self.error_log))
+        put(self, "set_request_header", bool(self.set_request_header))
 
 
 ASGI_ONLY: Final = frozenset(
@@ -245,3 +248,4 @@ class CorrelationOptions(TypedDict, total=False):
     resolver_timeout: float
     trace_context: bool
     adopt_trace_id: bool
+    set_request_header: bool

@@ -8,21 +8,24 @@ after the ID is set and before the app runs; it adds the fields it found to
 a context variable it set, which the middleware resets when the request
 ends.
 
-The features: :class:`TraceContext` (``trace_context`` and
-``adopt_trace_id``) and :class:`~starlette_correlate.extract.FieldExtraction`
-(``extractors`` and ``resolver``). The access log and the error log are
+The features: :class:`RequestHeader` (``set_request_header``),
+:class:`TraceContext` (``trace_context`` and ``adopt_trace_id``) and
+:class:`~starlette_correlate.extract.FieldExtraction` (``extractors`` and
+``resolver``). The access log and the error log are
 not entered per request: the access log is an inner ASGI wrapper built
 only when on, the error log a logger the error path has only when on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import Token
 from typing import Any, Protocol
 
 from starlette.types import Scope
 
 from starlette_correlate.config import CorrelationConfig
+from starlette_correlate.context import correlation_id_var
 from starlette_correlate.core import pick_header
 from starlette_correlate.extract import FieldExtraction
 from starlette_correlate.ids import is_safe_id
@@ -33,7 +36,7 @@ from starlette_correlate.traceparent import (
     traceparent_var,
 )
 
-__all__ = ["Feature", "Trace", "TraceContext", "build_features"]
+__all__ = ["Feature", "RequestHeader", "Trace", "TraceContext", "build_features"]
 
 Trace = tuple[str, TraceParent]
 """A request's valid ``traceparent``: as received, and parsed."""
@@ -93,6 +96,51 @@ class TraceContext:
         return traceparent_var.set(forwarded)
 
 
+class RequestHeader:
+    r"""Write the chosen ID into the request's own header list, once.
+
+    Every copy of ``header_name`` and of each ``incoming_headers`` name is
+    removed, whatever its case, so a refused or repeated incoming value is
+    never passed on; the ID is added once under ``header_name``. The scope
+    gets a new list: the server's own is never changed (D-peers-headers-1).
+
+    Example::
+
+        >>> feature = RequestHeader("X-Request-ID", ("X-Request-ID", "X-Alias"))
+        >>> incoming = [(b"x-request-id", b"a\r\nb"), (b"accept", b"*/*")]
+        >>> feature.rewrite([*incoming, (b"X-Alias", b"c")], "new-id")
+        [(b'accept', b'*/*'), (b'x-request-id', b'new-id')]
+    """
+
+    __slots__ = ("name", "names")
+
+    def __init__(self, header_name: str, incoming_headers: Iterable[str]) -> None:
+        self.name = header_name.lower().encode("latin-1")
+        self.names = frozenset(
+            {self.name, *(name.lower().encode("latin-1") for name in incoming_headers)}
+        )
+
+    def rewrite(
+        self, headers: Iterable[tuple[bytes, bytes]], correlation_id: str
+    ) -> list[tuple[bytes, bytes]]:
+        """Return a new list: ``headers`` without the ID's names, then the ID."""
+        names = self.names
+        # lower(): a server that breaks ASGI's lowercase rule must not slip
+        # a refused value past us under another case.
+        kept = [pair for pair in headers if pair[0].lower() not in names]
+        kept.append((self.name, correlation_id.encode("latin-1")))
+        return kept
+
+    async def enter(
+        self, scope: Scope, trace: Trace | None, found: dict[str, object]
+    ) -> Token[Any] | None:
+        """Give the scope a new header list carrying the ID the logs carry."""
+        correlation_id = correlation_id_var.get()
+        if correlation_id is not None:  # always set by the middleware first
+            scope["headers"] = self.rewrite(scope["headers"], correlation_id)
+        return None
+
+
 def build_features(
     config: CorrelationConfig,
 ) -> tuple[TraceContext | None, tuple[Feature, ...]]:
@@ -104,7 +152,14 @@ def build_features(
         (None, ())
     """
     trace = TraceContext() if config.trace_context else None
-    features: list[Feature] = [] if trace is None else [trace]
+    features: list[Feature] = []
+    if config.set_request_header:
+        # First, so the extractors and the resolver read the new headers.
+        features.append(
+            RequestHeader(config.header_name, config.incoming_headers or ())
+        )
+    if trace is not None:
+        features.append(trace)
     if config.extractors or config.resolver is not None:
         features.append(
             FieldExtraction(
