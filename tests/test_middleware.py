@@ -27,6 +27,7 @@ from starlette_correlate import (
     CorrelationCore,
     CorrelationIdFilter,
     CorrelationMiddleware,
+    Refusal,
     correlation_id_var,
     get_correlation_id,
     is_safe_id,
@@ -350,5 +351,9 @@ def test_the_plain_chooser_keeps_exactly_the_safe_ids(
 ) -> None:
     core = CorrelationCore(max_length=max_length, generator=lambda: "n")
     assert core.plain
-    expected = raw.decode("ascii") if is_safe_raw_id(raw, max_length) else "n"
+    if is_safe_raw_id(raw, max_length):
+        expected = (raw.decode("ascii"), "incoming", None)
+    else:
+        reason = "too_long" if len(raw) > max_length else "unsafe"
+        expected = ("n", "replaced", Refusal(reason, len(raw)))
     assert core.choose(raw, None, None) == expected

@@ -30,6 +30,11 @@ from starlette_correlate.fields import bind_fields, bound_fields, fields_var, ge
 from starlette_correlate.ids import default_generator, is_safe_id, is_uuid, uuid7
 from starlette_correlate.logs import CorrelationIdFilter, get_logger
 from starlette_correlate.middleware import STATE_KEY, CorrelationMiddleware
+from starlette_correlate.provenance import (
+    Refusal,
+    correlation_source_var,
+    get_correlation_source,
+)
 from starlette_correlate.scope import (
     correlation_scope,
     run_in_executor,
@@ -54,6 +59,7 @@ __all__ = [
     "CorrelationIdFilter",
     "CorrelationMiddleware",
     "CorrelationOptions",
+    "Refusal",
     "TraceParent",
     "TrustedSources",
     "bind_fields",
@@ -61,6 +67,7 @@ __all__ = [
     "correlation_id_from_exception",
     "correlation_id_var",
     "correlation_scope",
+    "correlation_source_var",
     "default_generator",
     "fields_var",
     "from_cookie",
@@ -68,6 +75,7 @@ __all__ = [
     "from_query",
     "get_correlation_header",
     "get_correlation_id",
+    "get_correlation_source",
     "get_fields",
     "get_logger",
     "is_safe_id",
