@@ -351,9 +351,40 @@ def test_the_plain_chooser_keeps_exactly_the_safe_ids(
 ) -> None:
     core = CorrelationCore(max_length=max_length, generator=lambda: "n")
     assert core.plain
+    expected: tuple[str, str, Refusal | None]
     if is_safe_raw_id(raw, max_length):
         expected = (raw.decode("ascii"), "incoming", None)
     else:
         reason = "too_long" if len(raw) > max_length else "unsafe"
         expected = ("n", "replaced", Refusal(reason, len(raw)))
     assert core.choose(raw, None, None) == expected
+
+
+def test_strict_mode_answers_under_the_header_and_survives_a_gone_client() -> None:
+    called: list[Scope] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        called.append(scope)
+
+    middleware = CorrelationMiddleware(
+        app, header_name="X-Correlation-ID", on_invalid="reject", max_length=4
+    )
+    scope = http_scope(headers=[(b"x-correlation-id", b"longer")])
+    messages = asyncio.run(call_app(middleware, scope))
+    start = messages[0]
+    assert start["status"] == 400
+    (fresh,) = [v for k, v in start["headers"] if k == b"x-correlation-id"]
+    assert b"longer" not in messages[1]["body"]
+    assert fresh in messages[1]["body"]
+    assert called == []
+
+    async def gone(message: Message) -> None:
+        raise OSError("client disconnected")
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    asyncio.run(
+        middleware(http_scope(headers=[(b"x-correlation-id", b"a b")]), receive, gone)
+    )
+    assert called == []

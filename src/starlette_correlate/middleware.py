@@ -15,6 +15,7 @@ features that are on (answering an unhandled error), and reset.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from contextvars import Token
 from typing import Any, Unpack
@@ -45,6 +46,7 @@ from starlette_correlate.provenance import (
     INCOMING,
     REFUSED_STATE_KEY,
     SOURCE_STATE_KEY,
+    Refusal,
     correlation_source_var,
 )
 from starlette_correlate.store import ContextStore, reset_token
@@ -60,6 +62,7 @@ _STARTS = frozenset(
     {"http.response.start", "websocket.accept", "websocket.http.response.start"}
 )
 _HTTP1 = frozenset({"1.0", "1.1"})
+_POLICY_VIOLATION = 1008
 
 
 class CorrelationMiddleware:
@@ -122,6 +125,7 @@ class CorrelationMiddleware:
         self._choose = core.choose
         self._pick, self._pick_key = core.pick, core.pick_key
         self._named = core.named_header
+        self._reject = config.on_invalid == "reject"
         # Only trusted_sources makes the client's address matter.
         self._needs_client = core.trusted_sources is not None
         self._extras = bool(
@@ -232,9 +236,13 @@ class CorrelationMiddleware:
         # 4. Run the app, with the features that are on; answer its error.
         failure: BaseException | None = None
         try:
-            if tokens is not None:
-                await self._enter_features(scope, trace, client, tokens)
-            await self.app(scope, receive, send_with_id)
+            if refused is not None and self._reject:
+                # Strict mode: the app is not called (D-peers-prov-3).
+                await _refuse(scope, send_with_id, correlation_id, refused)
+            else:
+                if tokens is not None:
+                    await self._enter_features(scope, trace, client, tokens)
+                await self.app(scope, receive, send_with_id)
         except BaseException as exc:
             failure = exc
             if isinstance(exc, Exception):
@@ -327,3 +335,37 @@ class CorrelationMiddleware:
 def _client_host(scope: Scope) -> str | None:
     client = scope.get("client")
     return client[0] if client else None
+
+
+async def _refuse(
+    scope: Scope, send: Send, correlation_id: str, refused: Refusal
+) -> None:
+    """Answer a refused incoming ID with a 400 naming the fresh ID and why.
+
+    Never the raw value. A WebSocket gets the same response through the
+    denial extension when the server offers it, else is closed before it
+    is accepted (the server answers 403; no header can go out).
+    """
+    body = json.dumps(
+        {
+            "detail": "the incoming correlation ID was refused",
+            "reason": refused.reason,
+            "request_id": correlation_id,
+        },
+        separators=(",", ":"),
+    ).encode("ascii")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+    ]
+    if scope["type"] == "http":
+        prefix = "http.response"
+    elif "websocket.http.response" in (scope.get("extensions") or {}):
+        prefix = "websocket.http.response"
+    else:
+        await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
+        return
+    # A gone client cannot be answered; that is no error of the app's.
+    with contextlib.suppress(OSError):
+        await send({"type": f"{prefix}.start", "status": 400, "headers": headers})
+        await send({"type": f"{prefix}.body", "body": body})

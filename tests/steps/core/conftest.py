@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -170,3 +171,10 @@ def _not_echoed(world: World) -> None:
     if raw.strip():
         assert raw not in world.body
         assert all(raw not in value.encode("latin-1") for _, value in world.headers)
+
+
+@then("the response carries a fresh generated ID exactly once")
+def _fresh_id(world: World) -> None:
+    assert len(world.ids) == 1
+    assert uuid.UUID(world.ids[0]).version == 7
+    assert world.ids[0].encode() != world.raw_value
