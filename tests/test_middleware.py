@@ -34,6 +34,7 @@ from starlette_correlate import (
 )
 from starlette_correlate.context import correlation_header_var
 from starlette_correlate.ids import is_safe_raw_id
+from starlette_correlate.provenance import refusal_of, source_of
 from starlette_correlate.traceparent import traceparent_var
 from tests.support.asgi import call_app, http_scope
 
@@ -357,7 +358,12 @@ def test_the_plain_chooser_keeps_exactly_the_safe_ids(
     else:
         reason = "too_long" if len(raw) > max_length else "unsafe"
         expected = ("n", "replaced", Refusal(reason, len(raw)))
-    assert core.choose(raw, None, None) == expected
+    correlation_id = core.choose(raw, None, None)
+    assert (
+        correlation_id,
+        source_of(correlation_id),
+        refusal_of(correlation_id),
+    ) == expected
 
 
 def test_strict_mode_answers_under_the_header_and_survives_a_gone_client() -> None:

@@ -20,23 +20,31 @@ from starlette_correlate import (
 )
 from starlette_correlate.core import pick_header
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter
-from starlette_correlate.provenance import REASONS, SOURCES
+from starlette_correlate.provenance import REASONS, SOURCES, refusal_of, source_of
 from tests.support.asgi import call_app, http_scope
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+def chosen(
+    core: CorrelationCore, raw: bytes | None, client: str | None = None
+) -> tuple[str, str | None, Refusal | None]:
+    """What the chooser returned, with the source and refusal its type says."""
+    correlation_id = core.choose(raw, client, None)
+    return correlation_id, source_of(correlation_id), refusal_of(correlation_id)
+
+
 def test_the_plain_chooser_names_each_source() -> None:
     core = CorrelationCore(max_length=5, generator=lambda: "new")
-    assert core.choose(b"abc", None, None) == ("abc", "incoming", None)
-    assert core.choose(None, None, None) == ("new", "generated", None)
-    assert core.choose(b"abcdef", None, None) == (
+    assert chosen(core, b"abc") == ("abc", "incoming", None)
+    assert chosen(core, None) == ("new", "generated", None)
+    assert chosen(core, b"abcdef") == (
         "new",
         "replaced",
         Refusal("too_long", 6),
     )
-    assert core.choose(b"", None, None)[2] == Refusal("unsafe", 0)
-    assert core.choose(b"a\nb", None, None)[2] == Refusal("unsafe", 3)
+    assert chosen(core, b"")[2] == Refusal("unsafe", 0)
+    assert chosen(core, b"a\nb")[2] == Refusal("unsafe", 3)
 
 
 def test_the_checked_chooser_names_each_source() -> None:
@@ -70,7 +78,7 @@ def test_a_repeated_header_is_refused_as_repeated(plain: bool) -> None:
     )
     headers = [(b"x-request-id", b"one"), (b"x-request-id", b"two")]
     raw = core.pick(headers, core.pick_key)
-    assert core.choose(raw, "127.0.0.1", None)[1:] == (
+    assert chosen(core, raw, "127.0.0.1")[1:] == (
         "replaced",
         Refusal("repeated", 0),
     )

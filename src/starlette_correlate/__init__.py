@@ -32,7 +32,6 @@ from starlette_correlate.logs import CorrelationIdFilter, get_logger
 from starlette_correlate.middleware import STATE_KEY, CorrelationMiddleware
 from starlette_correlate.provenance import (
     Refusal,
-    correlation_source_var,
     get_correlation_source,
 )
 from starlette_correlate.scope import (
@@ -67,7 +66,6 @@ __all__ = [
     "correlation_id_from_exception",
     "correlation_id_var",
     "correlation_scope",
-    "correlation_source_var",
     "default_generator",
     "fields_var",
     "from_cookie",

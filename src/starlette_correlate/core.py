@@ -42,13 +42,14 @@ from starlette_correlate.context import (
 from starlette_correlate.ids import SAFE_ID_BYTES, default_generator, is_safe_raw_id
 from starlette_correlate.provenance import (
     GENERATED,
-    INCOMING,
     REPLACED,
     TRACEPARENT,
     Choice,
     IncomingId,
     Refusal,
-    correlation_source_var,
+    chosen_id,
+    refusal_of,
+    source_of,
 )
 from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
@@ -57,11 +58,11 @@ __all__ = ["DEFAULT_HEADER", "Chooser", "CorrelationCore", "pick_header"]
 
 _logger = logging.getLogger("starlette_correlate")
 
-Chosen = tuple[str, str, Refusal | None]
-"""The request's ID, its source (interned) and the refusal, if any."""
+Chooser = Callable[[bytes | None, "str | None", "str | None"], str]
+"""``(raw incoming ID, client host, trace ID) -> the request's ID``.
 
-Chooser = Callable[[bytes | None, "str | None", "str | None"], Chosen]
-"""``(raw incoming ID, client host, trace ID) -> (ID, source, refusal)``."""
+The ID's type says how it was chosen (see
+:func:`~starlette_correlate.provenance.source_of`)."""
 
 
 class _Repeated(bytes):
@@ -223,7 +224,7 @@ class CorrelationCore:
         raw: bytes | None,
         client_host: str | None = None,
         trace_id: str | None = None,
-    ) -> Chosen:
+    ) -> str:
         """Keep a safe ID, else make a new one (steps 4 and 5, no validator)."""
         # is_safe_raw_id, inlined: this runs on every request, and the call
         # costs more than the test (tests/test_middleware.py holds them equal).
@@ -233,10 +234,10 @@ class CorrelationCore:
             and not raw.strip(SAFE_ID_BYTES)
         ):
             # Decoded straight into the marker type: no extra copy.
-            return IncomingId(raw, "ascii"), INCOMING, None
+            return IncomingId(raw, "ascii")
         if raw is None:
-            return self.generator(), GENERATED, None
-        return self.generator(), REPLACED, self._refusal(raw)
+            return self.generator()
+        return chosen_id(self.generator(), REPLACED, self._refusal(raw))
 
     def _refusal(self, raw: bytes) -> Refusal:
         # Only the reason and the length: the value is the client's.
@@ -251,13 +252,13 @@ class CorrelationCore:
         raw: bytes | None,
         client_host: str | None = None,
         trace_id: str | None = None,
-    ) -> Chosen:
+    ) -> str:
         """Apply trust, adoption and the validator, then the plain chooser."""
         if self.trusted_sources is not None and client_host not in self.trusted_sources:
             if raw is None:
-                return self.generator(), GENERATED, None
+                return self.generator()
             length = 0 if raw is _REPEATED else len(raw)
-            return self.generator(), REPLACED, Refusal("untrusted", length)
+            return chosen_id(self.generator(), REPLACED, Refusal("untrusted", length))
         if raw is None and trace_id is not None and self.adopt_trace_id:
             # An adopted trace ID that the rule refuses is not the client's
             # ID refused: the request simply gets a new one (D-peers-prov-2).
@@ -265,15 +266,15 @@ class CorrelationCore:
             if is_safe_raw_id(raw, self.max_length) and (
                 self.validator is None or self._valid(trace_id)
             ):
-                return trace_id, TRACEPARENT, None
-            return self.generator(), GENERATED, None
+                return chosen_id(trace_id, TRACEPARENT)
+            return self.generator()
         if (
             raw is not None
             and self.validator is not None
             and is_safe_raw_id(raw, self.max_length)
             and not self._valid(raw.decode("ascii"))
         ):
-            return self.generator(), REPLACED, Refusal("invalid", len(raw))
+            return chosen_id(self.generator(), REPLACED, Refusal("invalid", len(raw)))
         return self._choose_plain(raw)
 
     def _valid(self, value: str) -> bool:
@@ -354,7 +355,8 @@ class CorrelationCore:
             Refusal(reason='unsafe', length=3)
         """
         raw = None if incoming is None else _encode(incoming)
-        return Choice(*self.choose(raw, client_host, trace_id))
+        chosen = self.choose(raw, client_host, trace_id)
+        return Choice(chosen, source_of(chosen) or GENERATED, refusal_of(chosen))
 
     def request_phase(
         self, key: Hashable, incoming: str | None, client_host: str | None = None
@@ -378,8 +380,7 @@ class CorrelationCore:
     ) -> Choice:
         """:meth:`request_phase`, returning the whole :class:`Choice`.
 
-        Sets the source (:data:`~starlette_correlate.provenance.\
-correlation_source_var`) beside the ID; :meth:`response_phase` resets both.
+        The source rides on the ID's type (D-peers-prov-1).
 
         Example::
 
@@ -391,9 +392,6 @@ correlation_source_var`) beside the ID; :meth:`response_phase` resets both.
         """
         choice = self.decide(incoming, client_host)
         self.store.push(key, correlation_id_var.set(choice.correlation_id))
-        if choice.source is not INCOMING and choice.source is not GENERATED:
-            rare = (choice.correlation_id, choice.source)
-            self.store.push(key, correlation_source_var.set(rare))
         if self.named_header is not None:
             self.store.push(key, correlation_header_var.set(self.named_header))
         return choice

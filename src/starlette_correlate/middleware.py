@@ -46,8 +46,9 @@ from starlette_correlate.provenance import (
     INCOMING,
     REFUSED_STATE_KEY,
     SOURCE_STATE_KEY,
+    ChosenId,
+    IncomingId,
     Refusal,
-    correlation_source_var,
 )
 from starlette_correlate.store import ContextStore, reset_token
 
@@ -171,19 +172,12 @@ class CorrelationMiddleware:
             if self._needs_client:
                 client = _client_host(scope)
         # 1. Choose: the core's rule, given what only this host can read.
-        correlation_id, source, refused = self._choose(
+        correlation_id = self._choose(
             self._pick(scope["headers"], self._pick_key), client, trace_id
         )
         # 2. Set. The token stays in this frame, the only one that can reset
         # it in the request's own context (D-rule-5).
         token = correlation_id_var.set(correlation_id)
-        # The common sources are read from the ID's type; only a rare one
-        # costs a variable, which names its ID (D-peers-prov-1).
-        rare = None
-        source_token = None
-        if source is not INCOMING and source is not GENERATED:
-            rare = (correlation_id, source)
-            source_token = correlation_source_var.set(rare)
         named = self._named
         named_token = None if named is None else correlation_header_var.set(named)
         # 3. Publish: on the request state, and in the response headers.
@@ -191,9 +185,19 @@ class CorrelationMiddleware:
         if state is None:
             scope["state"] = state = {}
         state[STATE_KEY] = correlation_id
-        state[SOURCE_STATE_KEY] = source
-        if refused is not None:
-            state[REFUSED_STATE_KEY] = refused
+        # The source rides on the ID's type: no second variable, and for
+        # the two common sources no attribute read (D-peers-prov-1).
+        kind = correlation_id.__class__
+        refused: Refusal | None = None
+        if kind is IncomingId:
+            state[SOURCE_STATE_KEY] = INCOMING
+        elif kind is ChosenId:
+            state[SOURCE_STATE_KEY] = correlation_id.source  # type: ignore[attr-defined]
+            refused = correlation_id.refused  # type: ignore[attr-defined]
+            if refused is not None:
+                state[REFUSED_STATE_KEY] = refused
+        else:
+            state[SOURCE_STATE_KEY] = GENERATED
         wanted, length, initials = self._header_check
         header = (wanted, correlation_id.encode("latin-1"))
         line: AccessLine | None = None
@@ -259,15 +263,11 @@ class CorrelationMiddleware:
             try:
                 if named_token is not None:
                     correlation_header_var.reset(named_token)
-                if source_token is not None:
-                    correlation_source_var.reset(source_token)
                 correlation_id_var.reset(token)
             except (ValueError, RuntimeError):
                 # Only if something drove this coroutine across contexts.
                 if named_token is not None:
                     reset_token(named_token, named)
-                if source_token is not None:
-                    reset_token(source_token, rare)
                 reset_token(token, correlation_id)
             if fields_in_use.seen and fields_var.get() is not fields_before:
                 fields_var.set(fields_before)

@@ -18,15 +18,16 @@ What it costs the default configuration (D-peers-prov-1): a second context
 variable set and reset per request measured about 10% of the middleware's
 overhead, so the two common sources need none. An accepted incoming ID is
 an :class:`IncomingId` (a ``str`` subclass made in the same decode); a
-generated one is a plain ``str``. :data:`correlation_source_var` is set
-only for the rare sources (``replaced``, ``traceparent``).
+generated one is a plain ``str``; the rare ones (``replaced``,
+``traceparent``) are a :class:`ChosenId` carrying the source and the
+refusal. The source is always read from the value
+:data:`~starlette_correlate.context.correlation_id_var` holds.
 """
 
 from __future__ import annotations
 
 import sys
-from contextvars import ContextVar
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 from starlette_correlate.context import correlation_id_var
 
@@ -38,10 +39,13 @@ __all__ = [
     "SOURCES",
     "TRACEPARENT",
     "Choice",
+    "ChosenId",
     "IncomingId",
     "Refusal",
-    "correlation_source_var",
+    "chosen_id",
     "get_correlation_source",
+    "refusal_of",
+    "source_of",
 ]
 
 INCOMING: Final = sys.intern("incoming")
@@ -79,6 +83,17 @@ class IncomingId(str):
     __slots__ = ()
 
 
+class ChosenId(str):
+    """The type of an ID chosen for a rare reason: ``replaced``, ``traceparent``.
+
+    A ``str`` in every way, with two attributes: ``source`` and ``refused``
+    (the :class:`Refusal`, or ``None``). Made with :func:`chosen_id`.
+    """
+
+    source: str
+    refused: Refusal | None
+
+
 class Refusal(NamedTuple):
     """Why an incoming ID was refused, and its length; never its value.
 
@@ -109,25 +124,6 @@ class Choice(NamedTuple):
     refused: Refusal | None
 
 
-correlation_source_var: ContextVar[tuple[str, str] | None] = ContextVar(
-    "starlette_correlate.correlation_source", default=None
-)
-"""``(ID, source)`` of a request whose source is a rare one; else ``None``.
-
-Set and reset by the middleware beside
-:data:`~starlette_correlate.context.correlation_id_var` only for
-``replaced`` and ``traceparent``; it counts only while its ID (the same
-object) is the current one, so a request nested in another never shows the
-outer one's. Read the source with :func:`get_correlation_source`, which
-also knows the two common ones.
-
-Example::
-
-    >>> correlation_source_var.get() is None
-    True
-"""
-
-
 def get_correlation_source() -> str | None:
     """Return how the current ID was chosen, or ``None`` when none is set.
 
@@ -139,11 +135,7 @@ def get_correlation_source() -> str | None:
         >>> get_correlation_source() is None
         True
     """
-    correlation_id = correlation_id_var.get()
-    rare = correlation_source_var.get()
-    if rare is not None and rare[0] is correlation_id:
-        return rare[1]
-    return source_of(correlation_id)
+    return source_of(correlation_id_var.get())
 
 
 def source_of(correlation_id: str | None) -> str | None:
@@ -156,4 +148,38 @@ def source_of(correlation_id: str | None) -> str | None:
     """
     if correlation_id is None:
         return None
-    return INCOMING if correlation_id.__class__ is IncomingId else GENERATED
+    kind = correlation_id.__class__
+    if kind is IncomingId:
+        return INCOMING
+    if kind is ChosenId:
+        return cast("ChosenId", correlation_id).source
+    return GENERATED
+
+
+def refusal_of(correlation_id: str | None) -> Refusal | None:
+    """Return why an incoming ID was refused in favour of ``correlation_id``.
+
+    Example::
+
+        >>> refusal_of(chosen_id("new", REPLACED, Refusal("unsafe", 3)))
+        Refusal(reason='unsafe', length=3)
+        >>> refusal_of("abc") is None
+        True
+    """
+    if correlation_id.__class__ is ChosenId:
+        return correlation_id.refused
+    return None
+
+
+def chosen_id(value: str, source: str, refused: Refusal | None = None) -> str:
+    """Return ``value`` marked with a rare ``source`` (and the refusal).
+
+    Example::
+
+        >>> source_of(chosen_id("abc", TRACEPARENT))
+        'traceparent'
+    """
+    marked = ChosenId(value)
+    marked.source = source
+    marked.refused = refused
+    return marked

@@ -81,8 +81,8 @@ class CorrelationIdFilter(logging.Filter):
                 self.field,
                 self.placeholder if correlation_id is None else correlation_id,
             )
-        # How the request's ID was chosen (D-peers-prov-1); the placeholder
-        # outside a request, and in a job or scope, which records none.
+        # How the request's ID was chosen, read from the ID's type
+        # (D-peers-prov-1); the placeholder when no ID is set.
         if not hasattr(record, self.source_field):
             source = get_correlation_source()
             setattr(
