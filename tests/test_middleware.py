@@ -27,12 +27,14 @@ from starlette_correlate import (
     CorrelationCore,
     CorrelationIdFilter,
     CorrelationMiddleware,
+    Refusal,
     correlation_id_var,
     get_correlation_id,
     is_safe_id,
 )
 from starlette_correlate.context import correlation_header_var
 from starlette_correlate.ids import is_safe_raw_id
+from starlette_correlate.provenance import refusal_of, source_of
 from starlette_correlate.traceparent import traceparent_var
 from tests.support.asgi import call_app, http_scope
 
@@ -350,5 +352,45 @@ def test_the_plain_chooser_keeps_exactly_the_safe_ids(
 ) -> None:
     core = CorrelationCore(max_length=max_length, generator=lambda: "n")
     assert core.plain
-    expected = raw.decode("ascii") if is_safe_raw_id(raw, max_length) else "n"
-    assert core.choose(raw, None, None) == expected
+    expected: tuple[str, str, Refusal | None]
+    if is_safe_raw_id(raw, max_length):
+        expected = (raw.decode("ascii"), "incoming", None)
+    else:
+        reason = "too_long" if len(raw) > max_length else "unsafe"
+        expected = ("n", "replaced", Refusal(reason, len(raw)))
+    correlation_id = core.choose(raw, None, None)
+    assert (
+        correlation_id,
+        source_of(correlation_id),
+        refusal_of(correlation_id),
+    ) == expected
+
+
+def test_strict_mode_answers_under_the_header_and_survives_a_gone_client() -> None:
+    called: list[Scope] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        called.append(scope)
+
+    middleware = CorrelationMiddleware(
+        app, header_name="X-Correlation-ID", on_invalid="reject", max_length=4
+    )
+    scope = http_scope(headers=[(b"x-correlation-id", b"longer")])
+    messages = asyncio.run(call_app(middleware, scope))
+    start = messages[0]
+    assert start["status"] == 400
+    (fresh,) = [v for k, v in start["headers"] if k == b"x-correlation-id"]
+    assert b"longer" not in messages[1]["body"]
+    assert fresh in messages[1]["body"]
+    assert called == []
+
+    async def gone(message: Message) -> None:
+        raise OSError("client disconnected")
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    asyncio.run(
+        middleware(http_scope(headers=[(b"x-correlation-id", b"a b")]), receive, gone)
+    )
+    assert called == []

@@ -30,6 +30,10 @@ from starlette_correlate.fields import bind_fields, bound_fields, fields_var, ge
 from starlette_correlate.ids import default_generator, is_safe_id, is_uuid, uuid7
 from starlette_correlate.logs import CorrelationIdFilter, get_logger
 from starlette_correlate.middleware import STATE_KEY, CorrelationMiddleware
+from starlette_correlate.provenance import (
+    Refusal,
+    get_correlation_source,
+)
 from starlette_correlate.scope import (
     correlation_scope,
     run_in_executor,
@@ -54,6 +58,7 @@ __all__ = [
     "CorrelationIdFilter",
     "CorrelationMiddleware",
     "CorrelationOptions",
+    "Refusal",
     "TraceParent",
     "TrustedSources",
     "bind_fields",
@@ -68,6 +73,7 @@ __all__ = [
     "from_query",
     "get_correlation_header",
     "get_correlation_id",
+    "get_correlation_source",
     "get_fields",
     "get_logger",
     "is_safe_id",

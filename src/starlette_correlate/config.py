@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Final, TypedDict
+from typing import Final, Literal, TypedDict
 
 from starlette_correlate.context import DEFAULT_HEADER
 from starlette_correlate.errors import ErrorResponseFactory
@@ -34,10 +34,16 @@ from starlette_correlate.trust import TrustedSources
 __all__ = [
     "ASGI_ONLY",
     "EVERY_HOST",
+    "ON_INVALID",
     "CorrelationConfig",
     "CorrelationOptions",
+    "OnInvalid",
     "check_header_name",
 ]
+
+OnInvalid = Literal["replace", "reject"]
+"""What to do with a refused incoming ID: replace it, or reject the request."""
+ON_INVALID: Final = frozenset({"replace", "reject"})
 
 # RFC 9110 token characters: what a header field name may be made of.
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
@@ -121,6 +127,8 @@ class CorrelationConfig:
     """Use the trace ID as the correlation ID when none came (implies the above)."""
     set_request_header: bool = field(default=False, metadata=_ASGI)
     """Write the chosen ID into the request's headers, once, for code further in."""
+    on_invalid: OnInvalid = field(default="replace", metadata=_ASGI)
+    """``"replace"`` a refused incoming ID, or ``"reject"`` the request (400)."""
 
     def __post_init__(self) -> None:
         """Check every option; normalise the ones with several spellings."""
@@ -203,6 +211,12 @@ class CorrelationConfig:
         put(self, "adopt_trace_id", bool(self.adopt_trace_id))
         put(self, "trace_context", bool(self.trace_context) or self.adopt_trace_id)
         put(self, "access_log", bool(self.access_log))
+        if self.on_invalid not in ON_INVALID:
+            raise ValueError(
+                f"on_invalid: {self.on_invalid!r} must be 'replace' (a refused "
+                "incoming ID is replaced by a new one) or 'reject' (the request "
+                "is answered with a 400)"
+            )
         put(self, "error_log", bool(self.error_log))
         put(self, "set_request_header", bool(self.set_request_header))
 
@@ -249,3 +263,4 @@ class CorrelationOptions(TypedDict, total=False):
     trace_context: bool
     adopt_trace_id: bool
     set_request_header: bool
+    on_invalid: OnInvalid

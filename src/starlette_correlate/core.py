@@ -40,6 +40,17 @@ from starlette_correlate.context import (
     correlation_id_var,
 )
 from starlette_correlate.ids import SAFE_ID_BYTES, default_generator, is_safe_raw_id
+from starlette_correlate.provenance import (
+    GENERATED,
+    REPLACED,
+    TRACEPARENT,
+    Choice,
+    IncomingId,
+    Refusal,
+    chosen_id,
+    refusal_of,
+    source_of,
+)
 from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
 
@@ -48,7 +59,20 @@ __all__ = ["DEFAULT_HEADER", "Chooser", "CorrelationCore", "pick_header"]
 _logger = logging.getLogger("starlette_correlate")
 
 Chooser = Callable[[bytes | None, "str | None", "str | None"], str]
-"""``(raw incoming ID, client host, trace ID) -> the request's ID``."""
+"""``(raw incoming ID, client host, trace ID) -> the request's ID``.
+
+The ID's type says how it was chosen (see
+:func:`~starlette_correlate.provenance.source_of`)."""
+
+
+class _Repeated(bytes):
+    __slots__ = ()
+
+
+# What the internal pickers return for a header sent more than once: a
+# distinct object (compared by identity) that the safety check refuses, so
+# the refusal can say "repeated" at no cost to the accepted path.
+_REPEATED = _Repeated(b"\x00")
 
 
 def pick_header(
@@ -66,9 +90,12 @@ def pick_header(
         >>> pick_header([(b"x-a", b"1"), (b"x-a", b"2")], (b"x-a",)) is None
         True
     """
-    if len(wanted) == 1:
-        return _pick_one(headers, wanted[0])
-    return _pick_first(headers, wanted)
+    found = (
+        _pick_one(headers, wanted[0])
+        if len(wanted) == 1
+        else _pick_first(headers, wanted)
+    )
+    return None if found is _REPEATED else found
 
 
 def _pick_one(headers: Iterable[tuple[bytes, bytes]], target: bytes) -> bytes | None:
@@ -79,7 +106,7 @@ def _pick_one(headers: Iterable[tuple[bytes, bytes]], target: bytes) -> bytes | 
         if name == target:
             repeated = found is not None
             found = value
-    return None if repeated else found
+    return _REPEATED if repeated else found
 
 
 def _pick_first(
@@ -88,7 +115,7 @@ def _pick_first(
     values: dict[bytes, bytes | None] = {}
     for name, value in headers:
         if name in wanted:
-            values[name] = None if name in values else value
+            values[name] = _REPEATED if name in values else value
     for name in wanted:
         if name in values:
             return values[name]
@@ -206,8 +233,19 @@ class CorrelationCore:
             and 0 < len(raw) <= self.max_length
             and not raw.strip(SAFE_ID_BYTES)
         ):
-            return raw.decode("ascii")
-        return self.generator()
+            # Decoded straight into the marker type: no extra copy.
+            return IncomingId(raw, "ascii")
+        if raw is None:
+            return self.generator()
+        return chosen_id(self.generator(), REPLACED, self._refusal(raw))
+
+    def _refusal(self, raw: bytes) -> Refusal:
+        # Only the reason and the length: the value is the client's.
+        if raw is _REPEATED:
+            return Refusal("repeated", 0)
+        if len(raw) > self.max_length:
+            return Refusal("too_long", len(raw))
+        return Refusal("unsafe", len(raw))
 
     def _choose_checked(
         self,
@@ -217,16 +255,26 @@ class CorrelationCore:
     ) -> str:
         """Apply trust, adoption and the validator, then the plain chooser."""
         if self.trusted_sources is not None and client_host not in self.trusted_sources:
-            raw = None
-        elif raw is None and trace_id is not None and self.adopt_trace_id:
+            if raw is None:
+                return self.generator()
+            length = 0 if raw is _REPEATED else len(raw)
+            return chosen_id(self.generator(), REPLACED, Refusal("untrusted", length))
+        if raw is None and trace_id is not None and self.adopt_trace_id:
+            # An adopted trace ID that the rule refuses is not the client's
+            # ID refused: the request simply gets a new one (D-peers-prov-2).
             raw = trace_id.encode("ascii")
+            if is_safe_raw_id(raw, self.max_length) and (
+                self.validator is None or self._valid(trace_id)
+            ):
+                return chosen_id(trace_id, TRACEPARENT)
+            return self.generator()
         if (
             raw is not None
             and self.validator is not None
             and is_safe_raw_id(raw, self.max_length)
             and not self._valid(raw.decode("ascii"))
         ):
-            raw = None
+            return chosen_id(self.generator(), REPLACED, Refusal("invalid", len(raw)))
         return self._choose_plain(raw)
 
     def _valid(self, value: str) -> bool:
@@ -289,8 +337,26 @@ class CorrelationCore:
             >>> core.choose_id("bad value") != "bad value"
             True
         """
+        return self.decide(incoming, client_host, trace_id).correlation_id
+
+    def decide(
+        self,
+        incoming: str | None,
+        client_host: str | None = None,
+        trace_id: str | None = None,
+    ) -> Choice:
+        """Return the ID :meth:`choose_id` would, with its source and refusal.
+
+        Example::
+
+            >>> CorrelationCore().decide("abc")
+            Choice(correlation_id='abc', source='incoming', refused=None)
+            >>> CorrelationCore().decide("a b").refused
+            Refusal(reason='unsafe', length=3)
+        """
         raw = None if incoming is None else _encode(incoming)
-        return self.choose(raw, client_host, trace_id)
+        chosen = self.choose(raw, client_host, trace_id)
+        return Choice(chosen, source_of(chosen) or GENERATED, refusal_of(chosen))
 
     def request_phase(
         self, key: Hashable, incoming: str | None, client_host: str | None = None
@@ -307,11 +373,28 @@ class CorrelationCore:
             >>> core.response_phase(1)
             True
         """
-        correlation_id = self.choose_id(incoming, client_host)
-        self.store.push(key, correlation_id_var.set(correlation_id))
+        return self.begin(key, incoming, client_host).correlation_id
+
+    def begin(
+        self, key: Hashable, incoming: str | None, client_host: str | None = None
+    ) -> Choice:
+        """:meth:`request_phase`, returning the whole :class:`Choice`.
+
+        The source rides on the ID's type (D-peers-prov-1).
+
+        Example::
+
+            >>> core = CorrelationCore()
+            >>> core.begin(1, None).source
+            'generated'
+            >>> core.response_phase(1)
+            True
+        """
+        choice = self.decide(incoming, client_host)
+        self.store.push(key, correlation_id_var.set(choice.correlation_id))
         if self.named_header is not None:
             self.store.push(key, correlation_header_var.set(self.named_header))
-        return correlation_id
+        return choice
 
     def response_phase(self, key: Hashable) -> bool:
         """Reset what the request phase of ``key`` set; ``False`` if nothing was.

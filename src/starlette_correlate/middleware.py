@@ -15,6 +15,7 @@ features that are on (answering an unhandled error), and reset.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from contextvars import Token
 from typing import Any, Unpack
@@ -40,6 +41,15 @@ from starlette_correlate.fields import (
 )
 from starlette_correlate.logs.access import AccessLine, AccessLogMiddleware
 from starlette_correlate.logs.errorlog import ERROR_LOGGER, log_unhandled
+from starlette_correlate.provenance import (
+    GENERATED,
+    INCOMING,
+    REFUSED_STATE_KEY,
+    SOURCE_STATE_KEY,
+    ChosenId,
+    IncomingId,
+    Refusal,
+)
 from starlette_correlate.store import ContextStore, reset_token
 
 __all__ = ["STATE_KEY", "CorrelationMiddleware"]
@@ -53,6 +63,7 @@ _STARTS = frozenset(
     {"http.response.start", "websocket.accept", "websocket.http.response.start"}
 )
 _HTTP1 = frozenset({"1.0", "1.1"})
+_POLICY_VIOLATION = 1008
 
 
 class CorrelationMiddleware:
@@ -115,6 +126,7 @@ class CorrelationMiddleware:
         self._choose = core.choose
         self._pick, self._pick_key = core.pick, core.pick_key
         self._named = core.named_header
+        self._reject = config.on_invalid == "reject"
         # Only trusted_sources makes the client's address matter.
         self._needs_client = core.trusted_sources is not None
         self._extras = bool(
@@ -173,6 +185,19 @@ class CorrelationMiddleware:
         if state is None:
             scope["state"] = state = {}
         state[STATE_KEY] = correlation_id
+        # The source rides on the ID's type: no second variable, and for
+        # the two common sources no attribute read (D-peers-prov-1).
+        kind = correlation_id.__class__
+        refused: Refusal | None = None
+        if kind is IncomingId:
+            state[SOURCE_STATE_KEY] = INCOMING
+        elif kind is ChosenId:
+            state[SOURCE_STATE_KEY] = correlation_id.source  # type: ignore[attr-defined]
+            refused = correlation_id.refused  # type: ignore[attr-defined]
+            if refused is not None:
+                state[REFUSED_STATE_KEY] = refused
+        else:
+            state[SOURCE_STATE_KEY] = GENERATED
         wanted, length, initials = self._header_check
         header = (wanted, correlation_id.encode("latin-1"))
         line: AccessLine | None = None
@@ -215,9 +240,13 @@ class CorrelationMiddleware:
         # 4. Run the app, with the features that are on; answer its error.
         failure: BaseException | None = None
         try:
-            if tokens is not None:
-                await self._enter_features(scope, trace, client, tokens)
-            await self.app(scope, receive, send_with_id)
+            if refused is not None and self._reject:
+                # Strict mode: the app is not called (D-peers-prov-3).
+                await _refuse(scope, send_with_id, correlation_id, refused)
+            else:
+                if tokens is not None:
+                    await self._enter_features(scope, trace, client, tokens)
+                await self.app(scope, receive, send_with_id)
         except BaseException as exc:
             failure = exc
             if isinstance(exc, Exception):
@@ -306,3 +335,37 @@ class CorrelationMiddleware:
 def _client_host(scope: Scope) -> str | None:
     client = scope.get("client")
     return client[0] if client else None
+
+
+async def _refuse(
+    scope: Scope, send: Send, correlation_id: str, refused: Refusal
+) -> None:
+    """Answer a refused incoming ID with a 400 naming the fresh ID and why.
+
+    Never the raw value. A WebSocket gets the same response through the
+    denial extension when the server offers it, else is closed before it
+    is accepted (the server answers 403; no header can go out).
+    """
+    body = json.dumps(
+        {
+            "detail": "the incoming correlation ID was refused",
+            "reason": refused.reason,
+            "request_id": correlation_id,
+        },
+        separators=(",", ":"),
+    ).encode("ascii")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+    ]
+    if scope["type"] == "http":
+        prefix = "http.response"
+    elif "websocket.http.response" in (scope.get("extensions") or {}):
+        prefix = "websocket.http.response"
+    else:
+        await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
+        return
+    # A gone client cannot be answered; that is no error of the app's.
+    with contextlib.suppress(OSError):
+        await send({"type": f"{prefix}.start", "status": 400, "headers": headers})
+        await send({"type": f"{prefix}.body", "body": body})

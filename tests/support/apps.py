@@ -57,6 +57,8 @@ def build_app(
                 "marker": marker,
                 "id": get_correlation_id(),
                 "state": request.state.correlation_id,
+                "source": getattr(request.state, "correlation_id_source", None),
+                "refused": getattr(request.state, "correlation_id_refused", None),
             }
         )
 

@@ -19,6 +19,7 @@ from starlette.types import Message
 
 from starlette_correlate import ContextStore, CorrelationCore, correlation_id_var
 from tests.support.apps import Probe, build_app
+from tests.support.asgi import call_app, http_scope
 
 UNSEEN = "<not observed>"
 
@@ -95,6 +96,33 @@ def send_request(
             except Exception as exc:
                 world.error = exc
         # httpx.ASGITransport runs the app in this very task: a leak shows here.
+        world.client_context_id = correlation_id_var.get()
+
+    asyncio.run(exchange())
+
+
+def take_messages(world: World, messages: list[Message]) -> None:
+    for message in messages:
+        if message["type"] == "http.response.start":
+            world.status = message["status"]
+            world.headers = [
+                (name.decode("latin-1").lower(), value.decode("latin-1"))
+                for name, value in message.get("headers", [])
+            ]
+        elif message["type"] == "http.response.body":
+            world.body += message.get("body", b"")
+
+
+def raw_request(
+    world: World,
+    headers: list[tuple[bytes, bytes]],
+    client: tuple[str, int] = ("127.0.0.1", 40000),
+) -> None:
+    app = world.app or world.build()
+
+    async def exchange() -> None:
+        scope = http_scope("/async", headers=headers, client=client)
+        take_messages(world, await call_app(app, scope))
         world.client_context_id = correlation_id_var.get()
 
     asyncio.run(exchange())

@@ -45,6 +45,7 @@ from starlette_correlate.config import EVERY_HOST
 from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import fields_checkpoint
+from starlette_correlate.provenance import REFUSED_STATE_KEY, SOURCE_STATE_KEY
 from starlette_correlate.store import ContextStore
 
 __all__ = [
@@ -261,7 +262,7 @@ class CorrelationMiddleware:
     def process_request(self, request: HttpRequest) -> None:
         """Choose and set the request's ID; keep its token under the request."""
         client = request.META.get("REMOTE_ADDR")
-        correlation_id = self.core.request_phase(
+        choice = self.core.begin(
             request,
             self.incoming_id(request),
             client if isinstance(client, str) else None,
@@ -270,7 +271,10 @@ class CorrelationMiddleware:
         # its threads, and their contexts, for the next request. Setting the
         # checkpoint's token, reset in the response phase, undoes them.
         self.core.store.push(request, fields_checkpoint())
-        setattr(request, REQUEST_ATTRIBUTE, correlation_id)
+        setattr(request, REQUEST_ATTRIBUTE, choice.correlation_id)
+        # As on ASGI's request.state (D-peers-prov-1).
+        setattr(request, SOURCE_STATE_KEY, choice.source)
+        setattr(request, REFUSED_STATE_KEY, choice.refused)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         """Let the exception carry the ID, for log lines after the request.

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from starlette_correlate.provenance import REFUSED_STATE_KEY
+
 __all__ = ["ACCESS_LOGGER", "AccessLine", "AccessLogMiddleware"]
 
 ACCESS_LOGGER = "starlette_correlate.access"
@@ -218,6 +220,13 @@ class AccessLine:
         }
         if finished is None:
             extra["incomplete"] = True
+        # A replaced ID's reason and length, never the value (the source
+        # itself is on every record, written by the filter).
+        state = scope.get("state")
+        refused = None if state is None else state.get(REFUSED_STATE_KEY)
+        if refused is not None:
+            extra["refused"] = refused.reason
+            extra["refused_length"] = refused.length
         logger.info(
             '%s "%s %s" %d %.1fms',
             address,

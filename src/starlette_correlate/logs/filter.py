@@ -13,12 +13,17 @@ import logging
 from starlette_correlate.fields import fields_in_use, fields_var
 from starlette_correlate.logs.record_attributes import RECORD_ATTRIBUTES
 from starlette_correlate.logs.record_id import record_correlation_id
+from starlette_correlate.provenance import get_correlation_source
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
 
 
 class CorrelationIdFilter(logging.Filter):
     """Put the current correlation ID on each record as ``record.request_id``.
+
+    Beside it, ``record.request_id_source`` (``<field>_source``) says how
+    the request's ID was chosen: ``incoming``, ``generated``, ``replaced``
+    or ``traceparent`` (see :mod:`starlette_correlate.provenance`).
 
     Outside a request the attribute is ``placeholder`` (``"-"``), so format
     strings never fail. The fields bound for the request (``user_id`` and
@@ -53,6 +58,7 @@ class CorrelationIdFilter(logging.Filter):
                 "name, e.g. 'request_id'"
             )
         self.field = field
+        self.source_field = f"{field}_source"
         self.placeholder = placeholder
         self._default_field = field == "request_id"
 
@@ -74,6 +80,15 @@ class CorrelationIdFilter(logging.Filter):
                 record,
                 self.field,
                 self.placeholder if correlation_id is None else correlation_id,
+            )
+        # How the request's ID was chosen, read from the ID's type
+        # (D-peers-prov-1); the placeholder when no ID is set.
+        if not hasattr(record, self.source_field):
+            source = get_correlation_source()
+            setattr(
+                record,
+                self.source_field,
+                self.placeholder if source is None else source,
             )
         # Until a process first sets fields there are none to read.
         fields = fields_var.get() if fields_in_use.seen else None

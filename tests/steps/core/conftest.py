@@ -10,13 +10,21 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from starlette_correlate import is_uuid
 from starlette_correlate.logs import CorrelationIdFilter
-from tests.support.core_world import UNSEEN, ListHandler, World, send_request
+from tests.support.core_world import (
+    UNSEEN,
+    ListHandler,
+    World,
+    raw_request,
+    send_request,
+)
 from tests.support.servers import serve_in_thread
 
 
@@ -57,6 +65,18 @@ def _capture(world: World, name: str) -> None:
     world.stack.callback(detach)
 
 
+@given("the probe app with the option validator is_uuid")
+def _with_validator(world: World) -> None:
+    world.options["validator"] = is_uuid
+    world.build()
+
+
+@given(parsers.parse('the probe app with trusted sources "{sources}"'))
+def _with_trusted(world: World, sources: str) -> None:
+    world.options["trusted_sources"] = [s.strip() for s in sources.split(",")]
+    world.build()
+
+
 # When ----------------------------------------------------------------------
 
 
@@ -70,6 +90,17 @@ def _send_with_id(world: World, path: str, cid: str) -> None:
 @when(parsers.parse('an HTTP client sends GET "{path}" without an ID header'))
 def _send_without_id(world: World, path: str) -> None:
     send_request(world, path, {})
+
+
+@when(
+    parsers.parse(
+        'the raw header X-Request-ID is sent twice with "{first}" and "{second}"'
+    )
+)
+def _raw_twice(world: World, first: str, second: str) -> None:
+    raw_request(
+        world, [(b"x-request-id", first.encode()), (b"x-request-id", second.encode())]
+    )
 
 
 # Then ----------------------------------------------------------------------
@@ -132,3 +163,18 @@ def _unset_in_client(world: World) -> None:
 @then("the context store is empty")
 def _store_empty(world: World) -> None:
     assert len(world.store) == 0
+
+
+@then("the hostile value appears nowhere in the response")
+def _not_echoed(world: World) -> None:
+    raw = world.raw_value
+    if raw.strip():
+        assert raw not in world.body
+        assert all(raw not in value.encode("latin-1") for _, value in world.headers)
+
+
+@then("the response carries a fresh generated ID exactly once")
+def _fresh_id(world: World) -> None:
+    assert len(world.ids) == 1
+    assert uuid.UUID(world.ids[0]).version == 7
+    assert world.ids[0].encode() != world.raw_value
