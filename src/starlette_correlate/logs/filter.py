@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
+from starlette_correlate.context import correlation_id_var
 from starlette_correlate.fields import fields_in_use, fields_var
 from starlette_correlate.logs.record_attributes import RECORD_ATTRIBUTES
 from starlette_correlate.logs.record_id import record_correlation_id
-from starlette_correlate.provenance import get_correlation_source
+from starlette_correlate.provenance import source_of
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
 
@@ -68,28 +69,40 @@ class CorrelationIdFilter(logging.Filter):
         # compact per-instance attribute storage into a real dict, which
         # costs more than everything else here (the formatter pays it later
         # anyway, but a filter should not pay it twice for nothing).
+        # The ID stamped here, if any, also gives the source: one read of
+        # the context, and a traceback logged after its request names the
+        # source of the ID it names.
+        stamped: str | None = None
         if self._default_field:
             if not hasattr(record, "request_id"):
-                correlation_id = record_correlation_id(record.exc_info)
-                record.request_id = (
-                    self.placeholder if correlation_id is None else correlation_id
+                stamped = record_correlation_id(record.exc_info)
+                record.request_id = self.placeholder if stamped is None else stamped
+            if not hasattr(record, "request_id_source"):
+                # How the request's ID was chosen, read from the ID's type
+                # (D-peers-prov-1); the placeholder when no ID is set.
+                source = source_of(
+                    correlation_id_var.get() if stamped is None else stamped
                 )
-        elif not hasattr(record, self.field):
-            correlation_id = record_correlation_id(record.exc_info)
-            setattr(
-                record,
-                self.field,
-                self.placeholder if correlation_id is None else correlation_id,
-            )
-        # How the request's ID was chosen, read from the ID's type
-        # (D-peers-prov-1); the placeholder when no ID is set.
-        if not hasattr(record, self.source_field):
-            source = get_correlation_source()
-            setattr(
-                record,
-                self.source_field,
-                self.placeholder if source is None else source,
-            )
+                record.request_id_source = (
+                    self.placeholder if source is None else source
+                )
+        else:
+            if not hasattr(record, self.field):
+                stamped = record_correlation_id(record.exc_info)
+                setattr(
+                    record,
+                    self.field,
+                    self.placeholder if stamped is None else stamped,
+                )
+            if not hasattr(record, self.source_field):
+                source = source_of(
+                    correlation_id_var.get() if stamped is None else stamped
+                )
+                setattr(
+                    record,
+                    self.source_field,
+                    self.placeholder if source is None else source,
+                )
         # Until a process first sets fields there are none to read.
         fields = fields_var.get() if fields_in_use.seen else None
         if fields is not None:
