@@ -32,7 +32,7 @@ bootstrap: .venv/.synced system-packages
 system-packages:
 	@command -v redis-server >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update && apt-get install -y redis-server; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; \
 		else \
 			echo "redis-server is missing (the Celery tests start one). Run:" >&2; \
 			echo "    sudo apt-get update && sudo apt-get install -y redis-server" >&2; \
