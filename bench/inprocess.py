@@ -29,7 +29,6 @@ import asyncio
 import contextvars
 import datetime as dt
 import gc
-import importlib
 import json
 import logging
 import os
@@ -52,6 +51,7 @@ from bench.apps import (
     floor_var,
     variant_app,
 )
+from bench.options import add_also, also_classes
 from bench.scopes import make_scope, receive_request
 from starlette_correlate import CorrelationIdFilter, correlation_id_var
 
@@ -450,20 +450,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, str | None]:
         help="requests of the memory check (default 10000; the issue's figure: 100000)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the report here")
-    parser.add_argument(
-        "--also",
-        action="append",
-        default=[],
-        metavar="NAME=MODULE:CLASS",
-        help="one more correlating variant: a middleware class importable here",
-    )
+    add_also(parser, "a middleware class importable here")
     args = parser.parse_args(argv)
-    for spec in args.also:
-        name, _, target = spec.partition("=")
-        module, _, attribute = target.partition(":")
-        if not (name and module and attribute):
-            parser.error(f"--also {spec!r}: give NAME=MODULE:CLASS")
-        add_variant(name, getattr(importlib.import_module(module), attribute))
+    for name, cls in also_classes(parser, args.also):
+        add_variant(name, cls)
     quick: bool = args.quick
     settings = Settings(
         quick=quick,

@@ -29,7 +29,6 @@ import argparse
 import contextvars
 import datetime as dt
 import gc
-import importlib
 import json
 import logging
 import os
@@ -41,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bench.options import add_also, also_classes
 from starlette_correlate import CorrelationIdFilter, correlation_id_var
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter
 
@@ -397,20 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 30)")
     parser.add_argument("--lines", type=int, help="lines per batch (default 2000)")
     parser.add_argument("--json", metavar="PATH", help="also write the report here")
-    parser.add_argument(
-        "--also",
-        action="append",
-        default=[],
-        metavar="NAME=MODULE:CLASS",
-        help="one more variant: a formatter class importable here, default options",
-    )
+    add_also(parser, "a formatter class importable here, default options")
     args = parser.parse_args(argv)
-    for spec in args.also:
-        name, _, target = spec.partition("=")
-        module, _, attribute = target.partition(":")
-        if not (name and module and attribute):
-            parser.error(f"--also {spec!r}: give NAME=MODULE:CLASS")
-        add_formatter(name, getattr(importlib.import_module(module), attribute))
+    for name, cls in also_classes(parser, args.also):
+        add_formatter(name, cls)
     quick: bool = args.quick
     settings = Settings(
         quick=quick,
