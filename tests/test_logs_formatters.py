@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from starlette_correlate import CorrelationIdFilter
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter, formatters
 from starlette_correlate.logs.formatters import quote_value
+from starlette_correlate.provenance import INCOMING, IncomingId
 from tests.support.logparse import parse_kv
 
 RESERVED = set(logging.makeLogRecord({}).__dict__) | {
@@ -481,3 +482,35 @@ def test_a_str_subclass_cannot_forge_a_key_value_line() -> None:
     finally:
         logger.removeHandler(handler)
     assert len(stream.getvalue().splitlines()) == 1
+
+
+def test_an_accepted_incoming_id_takes_the_paths_of_a_str(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An accepted incoming ID is an IncomingId (D-peers-prov-1); every line
+    # of such a request must cost what a str's does, and read the same.
+    incoming = IncomingId(b"abc-123", "ascii")
+    records = [
+        logging.makeLogRecord(
+            {"msg": "m", "request_id": value, "request_id_source": INCOMING}
+        )
+        for value in (incoming, "abc-123")
+    ]
+    for formatter in (KeyValueFormatter(), JsonFormatter(fast=False)):
+        assert formatter.format(records[0]) == formatter.format(records[1])
+    key_value = KeyValueFormatter()
+    key_value.format(records[0])
+    # The per-request caches of the ID's and the source's spelling.
+    assert key_value._last[1][0] is incoming
+    assert key_value._last[2][0] is INCOMING
+    expected = JsonFormatter(fast=False).format(records[0])
+
+    def no_plain_path(data: object) -> str:
+        raise AssertionError("fell back to the standard library path")
+
+    def no_fragment(value: object) -> str:
+        raise AssertionError("spelled as a fragment, not as text")
+
+    monkeypatch.setattr(formatters, "_plain_json_line", no_plain_path)
+    monkeypatch.setattr(formatters, "_json_text", no_fragment)
+    assert JsonFormatter().format(records[0]) == expected

@@ -172,9 +172,8 @@ class CorrelationMiddleware:
             if self._needs_client:
                 client = _client_host(scope)
         # 1. Choose: the core's rule, given what only this host can read.
-        correlation_id = self._choose(
-            self._pick(scope["headers"], self._pick_key), client, trace_id
-        )
+        raw = self._pick(scope["headers"], self._pick_key)
+        correlation_id = self._choose(raw, client, trace_id)
         # 2. Set. The token stays in this frame, the only one that can reset
         # it in the request's own context (D-rule-5).
         token = correlation_id_var.set(correlation_id)
@@ -189,17 +188,21 @@ class CorrelationMiddleware:
         # the two common sources no attribute read (D-peers-prov-1).
         kind = correlation_id.__class__
         refused: Refusal | None = None
+        wanted, length, initials = self._header_check
         if kind is IncomingId:
             state[SOURCE_STATE_KEY] = INCOMING
-        elif kind is ChosenId:
-            state[SOURCE_STATE_KEY] = correlation_id.source  # type: ignore[attr-defined]
-            refused = correlation_id.refused  # type: ignore[attr-defined]
-            if refused is not None:
-                state[REFUSED_STATE_KEY] = refused
+            # An accepted ID is the header's own bytes, checked safe: sent
+            # back as they came, with no encode (D-peers-prov-4).
+            header = (wanted, raw)
         else:
-            state[SOURCE_STATE_KEY] = GENERATED
-        wanted, length, initials = self._header_check
-        header = (wanted, correlation_id.encode("latin-1"))
+            if kind is ChosenId:
+                state[SOURCE_STATE_KEY] = correlation_id.source  # type: ignore[attr-defined]
+                refused = correlation_id.refused  # type: ignore[attr-defined]
+                if refused is not None:
+                    state[REFUSED_STATE_KEY] = refused
+            else:
+                state[SOURCE_STATE_KEY] = GENERATED
+            header = (wanted, correlation_id.encode("latin-1"))
         line: AccessLine | None = None
         tokens: list[tuple[Token[Any], object]] | None = None
         if extras:

@@ -27,6 +27,7 @@ refusal. The source is always read from the value
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Final, NamedTuple, cast
 
 from starlette_correlate.context import correlation_id_var
@@ -37,6 +38,7 @@ __all__ = [
     "REASONS",
     "REPLACED",
     "SOURCES",
+    "SOURCE_BY_TYPE",
     "TRACEPARENT",
     "Choice",
     "ChosenId",
@@ -124,6 +126,19 @@ class Choice(NamedTuple):
     refused: Refusal | None
 
 
+SOURCE_BY_TYPE: Final[Mapping[type, str]] = {str: GENERATED, IncomingId: INCOMING}
+"""The source of an ID of each common type, for a lookup without a call.
+
+:func:`source_of` reads it first; a hot path (the logging filter) may read
+it directly and call :func:`source_of` only for a type it does not hold.
+
+Example::
+
+    >>> SOURCE_BY_TYPE[IncomingId]
+    'incoming'
+"""
+
+
 def get_correlation_source() -> str | None:
     """Return how the current ID was chosen, or ``None`` when none is set.
 
@@ -149,10 +164,12 @@ def source_of(correlation_id: str | None) -> str | None:
     if correlation_id is None:
         return None
     kind = correlation_id.__class__
-    if kind is IncomingId:
-        return INCOMING
+    source = SOURCE_BY_TYPE.get(kind)
+    if source is not None:
+        return source
     if kind is ChosenId:
         return cast("ChosenId", correlation_id).source
+    # A generator's own str subclass: still a generated ID.
     return GENERATED
 
 

@@ -14,7 +14,7 @@ from starlette_correlate.context import correlation_id_var
 from starlette_correlate.fields import fields_in_use, fields_var
 from starlette_correlate.logs.record_attributes import RECORD_ATTRIBUTES
 from starlette_correlate.logs.record_id import record_correlation_id
-from starlette_correlate.provenance import source_of
+from starlette_correlate.provenance import SOURCE_BY_TYPE, source_of
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
 
@@ -68,41 +68,38 @@ class CorrelationIdFilter(logging.Filter):
         # hasattr, not record.__dict__: reading __dict__ turns CPython's
         # compact per-instance attribute storage into a real dict, which
         # costs more than everything else here (the formatter pays it later
-        # anyway, but a filter should not pay it twice for nothing).
-        # The ID stamped here, if any, also gives the source: one read of
-        # the context, and a traceback logged after its request names the
-        # source of the ID it names.
-        stamped: str | None = None
-        if self._default_field:
-            if not hasattr(record, "request_id"):
-                stamped = record_correlation_id(record.exc_info)
-                record.request_id = self.placeholder if stamped is None else stamped
-            if not hasattr(record, "request_id_source"):
-                # How the request's ID was chosen, read from the ID's type
-                # (D-peers-prov-1); the placeholder when no ID is set.
-                source = source_of(
-                    correlation_id_var.get() if stamped is None else stamped
-                )
-                record.request_id_source = (
-                    self.placeholder if source is None else source
-                )
+        # anyway, but a filter should not pay it twice for nothing). For the
+        # default field name, plain attribute stores: setattr costs a call.
+        placeholder = self.placeholder
+        if hasattr(record, self.field):
+            stamped = correlation_id_var.get()
         else:
-            if not hasattr(record, self.field):
-                stamped = record_correlation_id(record.exc_info)
-                setattr(
-                    record,
-                    self.field,
-                    self.placeholder if stamped is None else stamped,
-                )
-            if not hasattr(record, self.source_field):
-                source = source_of(
-                    correlation_id_var.get() if stamped is None else stamped
-                )
-                setattr(
-                    record,
-                    self.source_field,
-                    self.placeholder if source is None else source,
-                )
+            # record_correlation_id's rule, whose first case (no exception,
+            # most records) is read here without the call.
+            exc_info = record.exc_info
+            stamped = (
+                correlation_id_var.get()
+                if exc_info is None
+                else record_correlation_id(exc_info)
+            )
+            value = placeholder if stamped is None else stamped
+            if self._default_field:
+                record.request_id = value
+            else:
+                setattr(record, self.field, value)
+        if not hasattr(record, self.source_field):
+            # Read from the very ID stamped (a traceback logged after its
+            # request names the source of the ID it names); the two common
+            # types from a table, not a call (D-peers-prov-5).
+            source = (
+                SOURCE_BY_TYPE.get(stamped.__class__)
+                or source_of(stamped)
+                or placeholder
+            )
+            if self._default_field:
+                record.request_id_source = source
+            else:
+                setattr(record, self.source_field, source)
         # Until a process first sets fields there are none to read.
         fields = fields_var.get() if fields_in_use.seen else None
         if fields is not None:

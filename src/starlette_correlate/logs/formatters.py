@@ -36,6 +36,7 @@ from starlette_correlate.logs.record_attributes import (
     RECORD_ATTRIBUTES,
     RECORD_INIT_ATTRIBUTES,
 )
+from starlette_correlate.provenance import IncomingId
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -133,8 +134,10 @@ def _float_json(value: float) -> str:
 
 def _json_text(value: object) -> str:  # noqa: PLR0911 - one dispatch table
     """Return ``value`` as JSON text; the one home of the JSON value rules."""
-    if type(value) is str:
-        return encode_basestring(value)
+    kind = type(value)
+    # An accepted incoming ID is an IncomingId: text like any str.
+    if kind is str or kind is IncomingId:
+        return encode_basestring(value)  # type: ignore[arg-type]
     if type(value) is int:
         digits = _int_text(value)
         return encode_basestring(_big_int(value)) if digits is None else digits
@@ -303,8 +306,9 @@ def _quoted(text: str) -> str:
 
 def _kv_value(value: object) -> str:  # noqa: PLR0911 - one dispatch table
     """Return ``value`` spelled for key=value: the one home of those rules."""
-    if type(value) is str:
-        return quote_value(value)
+    kind = type(value)
+    if kind is str or kind is IncomingId:
+        return quote_value(value)  # type: ignore[arg-type]
     if type(value) is int:
         digits = _int_text(value)
         return _quoted(_big_int(value)) if digits is None else digits
@@ -654,11 +658,17 @@ class KeyValueFormatter(_LineFormatter):
         self._k_message_text = " " + keys["message"] + "="
         self._texts: dict[str, str] = {}
         self._level_logger: dict[tuple[object, object], str] = {}
-        # Per key of the rest: its " key=" text and how its value is spelled.
-        self._key_info: dict[object, tuple[str, bool]] = {
-            keys[self.id_field]: (" " + keys[self.id_field] + "=", True),
+        # Per key of the rest: its " key=" text and its slot in _last, the
+        # spelling of the value it had last (0: none kept). The ID and its
+        # source repeat on every line of a request: spelled once each.
+        self._key_info: dict[object, tuple[str, int]] = {
+            keys[self.id_field]: (" " + keys[self.id_field] + "=", 1),
         }
-        self._last_id: tuple[object, str] = (None, "null")
+        source = self.id_field + "_source"
+        source_key = self._plan.get(source, source)
+        if source_key and source_key not in self._key_info:
+            self._key_info[source_key] = (" " + _kv_key(source_key) + "=", 2)
+        self._last: list[tuple[object, str]] = [(None, "null")] * 3
 
     def _text(self, value: str) -> str:
         # A datefmt stamp repeats within a second: quote it once.
@@ -704,21 +714,21 @@ class KeyValueFormatter(_LineFormatter):
         for key, value in self._rest(record, {}).items():
             info = key_info.get(key)
             if info is None:
-                info = (" " + _kv_key(key) + "=", False)
+                info = (" " + _kv_key(key) + "=", 0)
                 if len(key_info) < _CACHE_SIZE:
                     key_info[key] = info
-            prefix, is_id = info
+            prefix, slot = info
             kind = type(value)
             if kind is int and -_I64 < value < _I64:
                 append(prefix + int.__repr__(value))
             elif kind is float:
                 append(prefix + float.__repr__(value))
-            elif is_id and kind is str:
-                # Every line of a request carries the same ID object.
-                last, text = self._last_id
+            elif slot and (kind is str or kind is IncomingId):
+                # Every line of a request carries the same objects here.
+                last, text = self._last[slot]
                 if value is not last:
                     text = quote_value(value)
-                    self._last_id = (value, text)
+                    self._last[slot] = (value, text)
                 append(prefix + text)
             else:
                 append(prefix + _kv_value(value))
@@ -862,7 +872,11 @@ class JsonFormatter(_LineFormatter):
                 # (floats, containers, other objects) is ours, as a fragment.
                 kind = type(value)
                 if kind not in _ORJSON_NATIVE:
-                    if kind is float:
+                    if kind is IncomingId:
+                        # orjson passes str subclasses through to us; this
+                        # one is text, so a str copy is the cheap spelling.
+                        data[key] = str.__str__(value)
+                    elif kind is float:
                         data[key] = fragment(_float_json(value))
                     elif kind is _Encoded:
                         data[key] = self._static_fragments[key]
