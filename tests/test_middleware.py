@@ -235,7 +235,6 @@ def test_any_incoming_bytes_yield_one_safe_id_and_no_leak(
     else:
         assert uuid.UUID(chosen).version == 7
     assert after is None
-    assert len(store) == 0
 
 
 # The request path: the byte-level safety check, resets, headers. The ID
@@ -291,7 +290,6 @@ def _drive_across(second: contextvars.Context | None) -> contextvars.Context:
         second = first.copy()  # made after the request set the ID
     with pytest.raises(StopIteration):  # the request finished there
         second.run(request.send, None)
-    assert len(store) == 0  # the ASGI path keeps its tokens in its frame
     return second
 
 
@@ -335,7 +333,6 @@ def test_both_paths_publish_a_non_default_header_name_and_reset_it(
 
     assert asyncio.run(request_then_read()) is None
     assert seen == [published]
-    assert len(middleware.store) == 0
 
 
 @settings(max_examples=300)

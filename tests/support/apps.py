@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from starlette_correlate import CorrelationMiddleware, get_correlation_id
+from starlette_correlate import CorrelationMiddleware, bind_fields, get_correlation_id
 
 probe_logger = logging.getLogger("tests.probe")
 
@@ -76,6 +76,8 @@ def build_app(
         return StreamingResponse(body(), media_type="text/plain")
 
     async def endless_stream(request: Request) -> StreamingResponse:
+        bind_fields(way_out="disconnect")
+
         async def body() -> AsyncIterator[bytes]:
             while True:
                 probe.record("endless")
@@ -101,16 +103,21 @@ def build_app(
         probe_logger.info("inside the handler")
         return PlainTextResponse("logged")
 
+    # The endpoints that leave by an error, a cancellation or a disconnect
+    # bind a field, so the scenarios see that it is undone on that way out.
     async def boom(request: Request) -> PlainTextResponse:
         probe.record("boom")
+        bind_fields(way_out="error")
         raise RuntimeError("the endpoint failed")
 
     async def teapot(request: Request) -> PlainTextResponse:
         probe.record("teapot")
+        bind_fields(way_out="http-exception")
         raise HTTPException(status_code=418, detail="short and stout")
 
     async def slow(request: Request) -> PlainTextResponse:
         probe.record("slow")
+        bind_fields(way_out="cancelled")
         await asyncio.sleep(30)
         return PlainTextResponse("too late")
 

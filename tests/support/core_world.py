@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.types import Message
 
 from starlette_correlate import ContextStore, CorrelationCore, correlation_id_var
+from starlette_correlate.fields import fields_var
 from tests.support.apps import Probe, build_app
 from tests.support.asgi import call_app, http_scope
 
@@ -50,6 +51,7 @@ class World:
     body: bytes = b""
     raw_value: bytes = b""
     client_context_id: str | None = UNSEEN
+    client_context_fields: object = UNSEEN
     error: BaseException | None = None
     handler: ListHandler | None = None
     ws_messages: list[Message] = field(default_factory=list)
@@ -96,7 +98,7 @@ def send_request(
             except Exception as exc:
                 world.error = exc
         # httpx.ASGITransport runs the app in this very task: a leak shows here.
-        world.client_context_id = correlation_id_var.get()
+        observe_client_context(world)
 
     asyncio.run(exchange())
 
@@ -123,6 +125,12 @@ def raw_request(
     async def exchange() -> None:
         scope = http_scope("/async", headers=headers, client=client)
         take_messages(world, await call_app(app, scope))
-        world.client_context_id = correlation_id_var.get()
+        observe_client_context(world)
 
     asyncio.run(exchange())
+
+
+def observe_client_context(world: World) -> None:
+    """Record what the request left in the context the client ran it from."""
+    world.client_context_id = correlation_id_var.get()
+    world.client_context_fields = fields_var.get()

@@ -11,9 +11,8 @@ import uuid
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from starlette_correlate import correlation_id_var
 from tests.support.asgi import call_app, http_scope
-from tests.support.core_world import World
+from tests.support.core_world import World, observe_client_context
 
 scenarios("core_clearing.feature")
 
@@ -30,7 +29,7 @@ def _disconnect(world: World, path: str) -> None:
             await call_app(app, http_scope(path), disconnect_after_first_body=True)
         except Exception as exc:
             world.error = exc
-        world.client_context_id = correlation_id_var.get()
+        observe_client_context(world)
 
     asyncio.run(exchange())
 
@@ -44,7 +43,7 @@ def _cancel(world: World, path: str) -> None:
             scope = http_scope(path, headers=[(b"x-request-id", b"cancel-me")])
             await call_app(app, scope)
         finally:
-            world.client_context_id = correlation_id_var.get()
+            observe_client_context(world)
 
     async def exchange() -> None:
         task = asyncio.create_task(run_and_observe())

@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 from starlette.types import Message
 from websockets.sync.client import connect as websocket_connect
 
-from starlette_correlate import CorrelationMiddleware, correlation_id_var
+from starlette_correlate import CorrelationMiddleware
 from tests.support.asgi import http_scope
-from tests.support.core_world import World
+from tests.support.core_world import World, observe_client_context
 
 scenarios("core_websocket_lifespan.feature")
 
@@ -66,7 +66,7 @@ def _websocket_in_process(world: World, path: str, cid: str, text: str) -> None:
             path, headers=[(b"x-request-id", cid.encode())], scope_type="websocket"
         )
         await app(scope, receive, send)
-        world.client_context_id = correlation_id_var.get()
+        observe_client_context(world)
 
     asyncio.run(exchange())
     replies = [m["text"] for m in world.ws_messages if m["type"] == "websocket.send"]
