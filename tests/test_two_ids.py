@@ -18,6 +18,7 @@ from starlette_correlate import (
     get_parent_id,
     is_uuid,
 )
+from starlette_correlate.fields import fields_in_use
 from starlette_correlate.provenance import refusal_of, source_of
 from starlette_correlate.two_ids import (
     TwoIds,
@@ -143,6 +144,8 @@ def test_the_getters_and_the_in_use_flag() -> None:
 
     assert contextvars.copy_context().run(inside) == ("corr", "caller")
     assert two_ids_in_use.seen
+    # The filter looks for two IDs behind the fields flag: it must be up.
+    assert fields_in_use.seen
     assert (get_inherited_id(), get_parent_id()) == (None, None)
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, NamedTuple
 
+from starlette_correlate.fields import fields_in_use
 from starlette_correlate.provenance import (
     GENERATED,
     INCOMING,
@@ -127,6 +128,9 @@ def set_two_ids(value: TwoIds) -> Token[TwoIds | None]:
         'c'
     """
     two_ids_in_use.seen = True
+    # The logging filter and the loguru patcher look for two IDs only once
+    # fields are in use: one test per record for both while neither is.
+    fields_in_use.seen = True
     return two_ids_var.set(value)
 
 

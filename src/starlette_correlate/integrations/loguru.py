@@ -105,6 +105,10 @@ def make_patcher(
         if field not in extra:
             correlation_id = record_correlation_id(record["exception"])
             extra[field] = placeholder if correlation_id is None else correlation_id
+        # Until a process first sets fields or two IDs there are none to
+        # read (setting two IDs marks fields in use too).
+        if not fields_in_use.seen:
+            return
         two_ids = record_two_ids()
         if two_ids is not None:
             if inherited_key not in extra:
@@ -112,8 +116,7 @@ def make_patcher(
             if parent_key not in extra:
                 parent = two_ids.parent
                 extra[parent_key] = placeholder if parent is None else parent
-        # Until a process first sets fields there are none to read.
-        fields = fields_var.get() if fields_in_use.seen else None
+        fields = fields_var.get()
         if fields is not None:
             for key, value in fields.items():
                 if key not in extra:

@@ -129,6 +129,15 @@ class CorrelationIdFilter(logging.Filter):
                     self.source_field,
                     self.placeholder if source is None else source,
                 )
+        # Until a process first sets fields or two IDs there are none to
+        # read: one test for both, as setting two IDs marks fields in use
+        # too (D-peers-two-1).
+        if fields_in_use.seen:
+            self._stamp_more(record)
+        return True
+
+    def _stamp_more(self, record: logging.LogRecord) -> None:
+        """Stamp the two IDs and the bound fields, when there are any."""
         two_ids = record_two_ids()
         if two_ids is not None:
             if not hasattr(record, self.inherited_field):
@@ -140,15 +149,13 @@ class CorrelationIdFilter(logging.Filter):
                     self.parent_field,
                     self.placeholder if parent is None else parent,
                 )
-        # Until a process first sets fields there are none to read.
-        fields = fields_var.get() if fields_in_use.seen else None
+        fields = fields_var.get()
         if fields is not None:
             for key, value in fields.items():
                 # hasattr also refuses names of LogRecord methods and
                 # standard attributes, which a field must never shadow.
                 if not hasattr(record, key):
                     setattr(record, key, value)
-        return True
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -20,7 +20,7 @@ import logging
 
 from structlog.typing import EventDict, WrappedLogger
 
-from starlette_correlate.fields import fields_var
+from starlette_correlate.fields import fields_in_use, fields_var
 from starlette_correlate.logs.record_id import (
     record_correlation_id,
     record_two_ids,
@@ -84,6 +84,10 @@ class CorrelationIdProcessor:
             else:
                 value = record_correlation_id(None)
             event_dict[field] = self.placeholder if value is None else value
+        # Until a process first sets fields or two IDs there are none to
+        # read (setting two IDs marks fields in use too).
+        if not fields_in_use.seen:
+            return event_dict
         two_ids = record_two_ids()
         if two_ids is not None:
             event_dict.setdefault(self.inherited_field, two_ids.inherited)
