@@ -58,6 +58,25 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
         ({"trusted_sources": []}, ValueError, "the list is empty"),
         ({"max_length": 0}, ValueError, "max_length: 0 must be a whole number"),
         ({"max_length": True}, ValueError, "max_length"),
+        (
+            {"inherited_header": "X Correlation"},
+            ValueError,
+            "inherited_header: 'X Correlation' is not a valid",
+        ),
+        ({"inherited_header": ""}, ValueError, "inherited_header"),
+        (
+            {"inherited_header": "x-request-id"},
+            ValueError,
+            "inherited_header: 'x-request-id' is already a header of this hop's ID",
+        ),
+        (
+            {
+                "incoming_headers": ["X-Request-ID", "X-Trace"],
+                "inherited_header": "X-TRACE",
+            },
+            ValueError,
+            "the inherited ID needs its own",
+        ),
     ],
 )
 def test_bad_options_fail_with_a_clear_message(

@@ -99,3 +99,23 @@ def test_off_by_default_the_app_gets_the_servers_own_list() -> None:
 def test_the_option_is_asgi_only_and_read_as_a_flag() -> None:
     assert "set_request_header" in ASGI_ONLY
     assert CorrelationConfig(set_request_header=1).set_request_header is True  # type: ignore[arg-type]
+
+
+def test_with_two_ids_the_inherited_header_is_rewritten_too() -> None:
+    app = _Recorder()
+    incoming = [
+        (b"x-request-id", b"caller"),
+        (b"x-correlation-id", b"bad value"),
+        # Not ASGI's lowercase: never read, and still never passed on.
+        (b"X-Correlation-ID", b"sneaky"),
+    ]
+    scope = http_scope("/", headers=incoming)
+    middleware = CorrelationMiddleware(
+        app, set_request_header=True, inherited_header="X-Correlation-ID"
+    )
+    _run(middleware, scope)
+    (ours,) = [value for name, value in app.headers if name == b"x-request-id"]
+    (inherited,) = [value for name, value in app.headers if name == b"x-correlation-id"]
+    # A refused inherited value is replaced: it starts here, as this hop's ID.
+    assert ours != b"caller"
+    assert inherited == ours

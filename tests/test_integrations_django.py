@@ -75,6 +75,10 @@ def test_the_core_does_not_import_django() -> None:
     ("setting", "message"),
     [
         ({"header_nam": "X-Id"}, r"unknown option\(s\) 'header_nam'"),
+        (
+            {"inherited_header": "X-Correlation-ID"},
+            "'inherited_header' belong\\(s\\) to the ASGI middleware only",
+        ),
         (["trusted_sources"], "must be a dict"),
         ({"trusted_sources": ["10.0.0.0/33"]}, "not an IP address or CIDR range"),
         ({"header_name": "X Request"}, "not a valid HTTP header name"),

@@ -8,12 +8,21 @@ from typing import Any
 
 import pytest
 
-from starlette_correlate import correlation_id_var, is_safe_id
+from starlette_correlate import (
+    correlation_id_var,
+    get_correlation_id,
+    get_inherited_id,
+    get_parent_id,
+    is_safe_id,
+)
 from starlette_correlate.context import correlation_header_var
 from starlette_correlate.fields import bind_fields, get_fields
+from starlette_correlate.integrations._outbound import add_outbound_headers
 from starlette_correlate.integrations.jobs import (
     HEADER_NAME_KEY,
     ID_KEY,
+    INHERITED_HEADER_KEY,
+    INHERITED_KEY,
     PARENT_KEY,
     JobFilter,
     enter_job,
@@ -24,6 +33,7 @@ from starlette_correlate.integrations.jobs import (
 )
 from starlette_correlate.scope import correlation_scope
 from starlette_correlate.store import ContextStore
+from tests.support.two_ids import two_ids_set
 
 
 def test_nothing_is_carried_outside_requests_and_jobs() -> None:
@@ -170,3 +180,51 @@ def test_the_job_filter_renames_leaves_out_and_refuses() -> None:
         JobFilter(job_field="not a name")
     with pytest.raises(ValueError, match="nothing to stamp"):
         JobFilter(job_field=None, parent_field=None)
+
+
+def test_two_ids_travel_to_the_job_and_end_with_it() -> None:
+    carrier: dict[str, object] = {}
+    with two_ids_set("corr-1", "caller-1"), correlation_scope("hop-1"):
+        stamp_carrier(carrier, None)
+    assert carrier == {
+        ID_KEY: "hop-1",
+        INHERITED_KEY: "corr-1",
+        INHERITED_HEADER_KEY: "X-Correlation-ID",
+    }
+    store = ContextStore()
+
+    def job() -> tuple[object, ...]:
+        enter_job(store, "k", carrier, job_id="j-1", generator=None)
+        seen = (get_correlation_id(), get_inherited_id(), get_parent_id())
+        outbound: dict[str, str] = {}
+        add_outbound_headers(outbound)
+        store.release("k")
+        return seen, outbound, get_inherited_id()
+
+    seen, outbound, left = contextvars.copy_context().run(job)
+    assert seen == ("hop-1", "corr-1", None)
+    assert outbound == {"X-Request-ID": "hop-1", "X-Correlation-ID": "corr-1"}
+    assert left is None
+
+
+@pytest.mark.parametrize(
+    "carried",
+    [
+        {INHERITED_KEY: "bad\nid", INHERITED_HEADER_KEY: "X-Correlation-ID"},
+        {INHERITED_KEY: "corr-1", INHERITED_HEADER_KEY: "bad name"},
+        {INHERITED_KEY: "corr-1"},
+    ],
+)
+def test_an_unsafe_carried_inherited_id_or_header_is_dropped(
+    carried: dict[str, object],
+) -> None:
+    store = ContextStore()
+
+    def job() -> str | None:
+        enter_job(store, "k", carried, job_id="j-1", generator=None)
+        try:
+            return get_inherited_id()
+        finally:
+            store.release("k")
+
+    assert contextvars.copy_context().run(job) is None

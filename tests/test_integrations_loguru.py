@@ -27,6 +27,7 @@ from starlette_correlate.integrations.loguru import (
 )
 from tests.support.guide import recipe
 from tests.support.logparse import run_with_id
+from tests.support.two_ids import two_ids_set
 
 
 class JsonSink:
@@ -275,3 +276,21 @@ def test_the_users_guide_recipe_routes_both_kinds_of_lines(
         ("from loguru", "req-recipe-lg"),
         ("from uvicorn", "req-recipe-lg"),
     ]
+
+
+def test_two_ids_go_in_extra_inside_a_two_id_request() -> None:
+    with loguru_sink() as sink:
+        with two_ids_set("corr-1", "caller-1"):
+            run_with_id("hop-1", lambda: logger.info("inside"))
+            logger.bind(correlation_id="mine").info("bound")
+        logger.info("outside")
+    assert sink.by_message("inside")["extra"] == {
+        "request_id": "hop-1",
+        "correlation_id": "corr-1",
+        "request_id_parent": "caller-1",
+    }
+    assert sink.by_message("bound")["extra"]["correlation_id"] == "mine"
+    assert sink.by_message("bound")["extra"]["request_id_parent"] == "caller-1"
+    assert sink.by_message("outside")["extra"] == {"request_id": "-"}
+    with pytest.raises(ValueError, match="inherited_field"):
+        make_patcher(inherited_field="request_id")

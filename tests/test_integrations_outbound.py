@@ -19,6 +19,7 @@ from starlette_correlate.integrations._outbound import (
 )
 from starlette_correlate.scope import correlation_scope
 from starlette_correlate.traceparent import traceparent_var
+from tests.support.two_ids import two_ids_set
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -112,3 +113,20 @@ def test_a_value_the_caller_set_is_never_changed(own: dict[str, str]) -> None:
 def test_a_bad_header_name_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="header_name"):
         checked_header_name(bad)
+
+
+@pytest.mark.parametrize("mapping", MAPPINGS)
+def test_two_ids_send_this_hops_id_and_the_inherited_one(
+    mapping: Callable[[dict[str, str]], OutboundHeaders],
+) -> None:
+    headers = mapping({})
+    kept = mapping({"x-correlation-id": "set-by-caller"})
+    with two_ids_set("corr-1", "caller-1"), correlation_scope("hop-1"):
+        add_outbound_headers(headers)
+        add_outbound_headers(kept)
+    # This hop's ID is the callee's parent; the inherited one travels on.
+    assert pairs(headers) == [("x-correlation-id", "corr-1"), ("x-request-id", "hop-1")]
+    assert pairs(kept) == [
+        ("x-correlation-id", "set-by-caller"),
+        ("x-request-id", "hop-1"),
+    ]

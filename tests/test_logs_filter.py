@@ -10,6 +10,7 @@ from starlette_correlate import CorrelationIdFilter, get_logger
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import bound_fields
 from tests.support.logparse import run_with_id
+from tests.support.two_ids import two_ids_set
 
 
 def record(**attributes: object) -> logging.LogRecord:
@@ -82,3 +83,48 @@ def test_a_record_with_a_bare_true_exc_info_still_passes() -> None:
     odd = record(exc_info=True)
     assert CorrelationIdFilter().filter(odd)
     assert odd.__dict__["request_id"] == "-"
+
+
+def test_two_ids_are_stamped_only_inside_a_two_id_request() -> None:
+    log_filter = CorrelationIdFilter()
+    inside = record()
+    with two_ids_set("corr-1", "caller-1"):
+        run_with_id("hop-1", lambda: log_filter.filter(inside))
+    assert inside.__dict__["request_id"] == "hop-1"
+    assert inside.__dict__["correlation_id"] == "corr-1"
+    assert inside.__dict__["request_id_parent"] == "caller-1"
+    outside = record()
+    log_filter.filter(outside)
+    assert "correlation_id" not in outside.__dict__
+    assert "request_id_parent" not in outside.__dict__
+
+
+def test_two_ids_a_first_hop_extra_and_renamed_fields() -> None:
+    log_filter = CorrelationIdFilter(field="rid", placeholder="none")
+    first, kept = record(), record(correlation_id="mine", rid_parent="theirs")
+    with two_ids_set("corr-1"):
+        log_filter.filter(first)
+        log_filter.filter(kept)
+    assert (first.__dict__["correlation_id"], first.__dict__["rid_parent"]) == (
+        "corr-1",
+        "none",
+    )
+    assert (kept.__dict__["correlation_id"], kept.__dict__["rid_parent"]) == (
+        "mine",
+        "theirs",
+    )
+    # A filter whose own field is correlation_id writes the inherited one
+    # as inherited_id, so neither hides the other.
+    own = CorrelationIdFilter(field="correlation_id")
+    both = record()
+    with two_ids_set("corr-1"):
+        run_with_id("hop-1", lambda: own.filter(both))
+    assert both.__dict__["correlation_id"] == "hop-1"
+    assert both.__dict__["inherited_id"] == "corr-1"
+    assert both.__dict__["correlation_id_parent"] == "-"
+
+
+@pytest.mark.parametrize("name", ["request_id", "msg", "bad name", "request_id_parent"])
+def test_an_inherited_field_that_would_clash_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="inherited_field"):
+        CorrelationIdFilter(inherited_field=name)

@@ -17,7 +17,8 @@ from starlette_correlate import CorrelationIdFilter
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter, formatters
 from starlette_correlate.logs.formatters import quote_value
 from starlette_correlate.provenance import INCOMING, IncomingId
-from tests.support.logparse import parse_kv
+from tests.support.logparse import parse_kv, run_with_id
+from tests.support.two_ids import two_ids_set
 
 RESERVED = set(logging.makeLogRecord({}).__dict__) | {
     "message",
@@ -514,3 +515,20 @@ def test_an_accepted_incoming_id_takes_the_paths_of_a_str(
     monkeypatch.setattr(formatters, "_plain_json_line", no_plain_path)
     monkeypatch.setattr(formatters, "_json_text", no_fragment)
     assert JsonFormatter().format(records[0]) == expected
+
+
+def test_a_two_id_line_is_the_same_bytes_on_both_json_paths() -> None:
+    record = logging.makeLogRecord({"msg": "hi", "levelname": "INFO"})
+    with two_ids_set("corr-1", "caller-1"):
+        run_with_id("hop-1", lambda: CorrelationIdFilter().filter(record))
+    fast = JsonFormatter(fast=True, timestamp=False).format(record)
+    plain = JsonFormatter(fast=False, timestamp=False).format(record)
+    assert fast == plain
+    assert json.loads(fast)["correlation_id"] == "corr-1"
+    assert json.loads(fast)["request_id_parent"] == "caller-1"
+    kv = parse_kv(KeyValueFormatter(timestamp=False).format(record))
+    assert (kv["request_id"], kv["correlation_id"], kv["request_id_parent"]) == (
+        "hop-1",
+        "corr-1",
+        "caller-1",
+    )

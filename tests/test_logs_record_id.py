@@ -8,8 +8,13 @@ import pytest
 
 from starlette_correlate import CorrelationIdFilter
 from starlette_correlate.errors import attach_correlation_id
-from starlette_correlate.logs.record_id import record_correlation_id
+from starlette_correlate.logs.record_id import (
+    record_correlation_id,
+    record_two_ids,
+    two_id_fields,
+)
 from tests.support.logparse import run_with_id
+from tests.support.two_ids import two_ids_set
 
 
 def failed(correlation_id: str) -> RuntimeError:
@@ -49,3 +54,19 @@ def test_the_filter_keeps_a_record_with_a_malformed_exc_info() -> None:
     )
     assert CorrelationIdFilter().filter(record)
     assert record.__dict__["request_id"] == "-"
+
+
+def test_record_two_ids_reads_the_variable_once_in_use() -> None:
+    assert record_two_ids() is None
+    with two_ids_set("corr-1", "caller-1") as value:
+        assert record_two_ids() is value
+    assert record_two_ids() is None
+
+
+def test_two_id_fields_follow_the_id_field() -> None:
+    assert two_id_fields("request_id") == ("correlation_id", "request_id_parent")
+    assert two_id_fields("rid", "corr") == ("corr", "rid_parent")
+    assert two_id_fields("correlation_id")[0] == "inherited_id"
+    for clash in ("rid", "rid_source", "rid_parent"):
+        with pytest.raises(ValueError, match="inherited_field"):
+            two_id_fields("rid", clash)

@@ -19,6 +19,7 @@ from starlette_correlate.logs.structlog_processor import (
     add_correlation_id,
 )
 from tests.support.logparse import run_with_id
+from tests.support.two_ids import two_ids_set
 
 MODULE = "starlette_correlate.logs.structlog_processor"
 
@@ -82,3 +83,19 @@ def test_without_structlog_the_import_error_names_the_extra(
     monkeypatch.undo()
     assert importlib.import_module(MODULE).add_correlation_id is not None
     assert structlog is not None
+
+
+def test_two_ids_are_added_inside_a_two_id_request_only() -> None:
+    with two_ids_set("corr-1", "caller-1"):
+        event = run_with_id("hop-1", lambda: add_correlation_id(None, "info", {}))
+    assert event == {
+        "request_id": "hop-1",
+        "correlation_id": "corr-1",
+        "request_id_parent": "caller-1",
+    }
+    with two_ids_set("corr-1"):
+        first = CorrelationIdProcessor(field="rid", inherited_field="corr")(
+            None, "info", {"corr": "mine"}
+        )
+    assert first == {"rid": "-", "corr": "mine", "rid_parent": "-"}
+    assert add_correlation_id(None, "info", {}) == {"request_id": "-"}

@@ -147,3 +147,30 @@ def test_an_arq_or_rq_job_and_its_child_join_the_trace(tmp_path: Path) -> None:
         ("job", "worker", "j-1"),
         ("job", "worker", "j-2"),
     ]
+
+
+def test_two_ids_link_a_called_request_by_its_parent(tmp_path: Path) -> None:
+    json_lines = JsonFormatter()
+    front = _write(
+        tmp_path / "front.log",
+        _line(json_lines, 0, "front", request_id="a-1", correlation_id="c-1"),
+    )
+    back = _write(
+        tmp_path / "back.log",
+        # A fresh request ID at the next hop: only the parent field links it.
+        _line(
+            json_lines,
+            1,
+            "back",
+            request_id="b-1",
+            request_id_parent="a-1",
+            correlation_id="c-1",
+        ),
+        _line(json_lines, 2, "other", request_id="b-2", correlation_id="c-2"),
+    )
+    trace = read_trace("a-1", [front, back])
+    assert [line.message for line in trace.lines] == ["front", "back"]
+    assert sorted(unit.ident for unit in trace.units) == ["a-1", "b-1"]
+    # The inherited ID finds every hop's lines, and nothing else.
+    inherited = read_trace("c-1", [front, back])
+    assert [line.message for line in inherited.lines] == ["front", "back"]

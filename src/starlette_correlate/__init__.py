@@ -42,6 +42,7 @@ from starlette_correlate.scope import (
 from starlette_correlate.store import ContextStore
 from starlette_correlate.traceparent import TraceParent, parse_traceparent
 from starlette_correlate.trust import TrustedSources
+from starlette_correlate.two_ids import get_inherited_id, get_parent_id
 
 if TYPE_CHECKING:
     # For type checkers only: at run time __getattr__ imports it on first use.
@@ -75,7 +76,9 @@ __all__ = [
     "get_correlation_id",
     "get_correlation_source",
     "get_fields",
+    "get_inherited_id",
     "get_logger",
+    "get_parent_id",
     "is_safe_id",
     "is_uuid",
     "parse_traceparent",

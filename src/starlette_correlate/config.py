@@ -129,6 +129,8 @@ class CorrelationConfig:
     """Write the chosen ID into the request's headers, once, for code further in."""
     on_invalid: OnInvalid = field(default="replace", metadata=_ASGI)
     """``"replace"`` a refused incoming ID, or ``"reject"`` the request (400)."""
+    inherited_header: str | None = field(default=None, metadata=_ASGI)
+    """Two IDs: the header of an inherited ID kept end to end; ``None``: off."""
 
     def __post_init__(self) -> None:
         """Check every option; normalise the ones with several spellings."""
@@ -219,6 +221,20 @@ class CorrelationConfig:
             )
         put(self, "error_log", bool(self.error_log))
         put(self, "set_request_header", bool(self.set_request_header))
+        self._check_inherited_header()
+
+    def _check_inherited_header(self) -> None:
+        inherited = self.inherited_header
+        if inherited is None:
+            return
+        check_header_name(inherited, "inherited_header")
+        ours = {name.lower() for name in (self.incoming_headers or ())}
+        if inherited.lower() in ours | {self.header_name.lower()}:
+            raise ValueError(
+                f"inherited_header: {inherited!r} is already a header of this "
+                "hop's ID (header_name or incoming_headers); the inherited ID "
+                "needs its own, e.g. 'X-Correlation-ID' beside 'X-Request-ID'"
+            )
 
 
 ASGI_ONLY: Final = frozenset(
@@ -264,3 +280,4 @@ class CorrelationOptions(TypedDict, total=False):
     adopt_trace_id: bool
     set_request_header: bool
     on_invalid: OnInvalid
+    inherited_header: str | None

@@ -53,6 +53,7 @@ from starlette_correlate.provenance import (
 )
 from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
+from starlette_correlate.two_ids import TwoIdsRule
 
 __all__ = ["DEFAULT_HEADER", "Chooser", "CorrelationCore", "pick_header"]
 
@@ -162,6 +163,7 @@ class CorrelationCore:
         "plain",
         "store",
         "trusted_sources",
+        "two_ids",
         "validator",
         "wanted",
     )
@@ -217,6 +219,15 @@ class CorrelationCore:
         )
         self.choose: Chooser = (
             self._choose_plain if self.plain else self._choose_checked
+        )
+        # Two IDs (D-peers-two-2): the inherited header is judged by this
+        # very chooser; None when off, so nothing of it runs.
+        self.two_ids = (
+            None
+            if config.inherited_header is None
+            else TwoIdsRule(
+                config.inherited_header, self.choose, _pick_one, self.generator
+            )
         )
 
     def _choose_plain(

@@ -35,6 +35,7 @@ from starlette_correlate.traceparent import (
     parse_traceparent,
     traceparent_var,
 )
+from starlette_correlate.two_ids import two_ids_var
 
 __all__ = ["Feature", "RequestHeader", "Trace", "TraceContext", "build_features"]
 
@@ -101,8 +102,10 @@ class RequestHeader:
 
     Every copy of ``header_name`` and of each ``incoming_headers`` name is
     removed, whatever its case, so a refused or repeated incoming value is
-    never passed on; the ID is added once under ``header_name``. The scope
-    gets a new list: the server's own is never changed (D-peers-headers-1).
+    never passed on; the ID is added once under ``header_name``. With two
+    IDs, ``inherited_header`` is treated the same way and carries the
+    inherited ID (D-peers-two-4). The scope gets a new list: the server's
+    own is never changed (D-peers-headers-1).
 
     Example::
 
@@ -112,23 +115,42 @@ class RequestHeader:
         [(b'accept', b'*/*'), (b'x-request-id', b'new-id')]
     """
 
-    __slots__ = ("name", "names")
+    __slots__ = ("inherited", "name", "names")
 
-    def __init__(self, header_name: str, incoming_headers: Iterable[str]) -> None:
+    def __init__(
+        self,
+        header_name: str,
+        incoming_headers: Iterable[str],
+        inherited_header: str | None = None,
+    ) -> None:
         self.name = header_name.lower().encode("latin-1")
-        self.names = frozenset(
-            {self.name, *(name.lower().encode("latin-1") for name in incoming_headers)}
+        self.inherited = (
+            None
+            if inherited_header is None
+            else inherited_header.lower().encode("latin-1")
         )
+        names = {
+            self.name,
+            *(name.lower().encode("latin-1") for name in incoming_headers),
+        }
+        if self.inherited is not None:
+            names.add(self.inherited)
+        self.names = frozenset(names)
 
     def rewrite(
-        self, headers: Iterable[tuple[bytes, bytes]], correlation_id: str
+        self,
+        headers: Iterable[tuple[bytes, bytes]],
+        correlation_id: str,
+        inherited: str | None = None,
     ) -> list[tuple[bytes, bytes]]:
-        """Return a new list: ``headers`` without the ID's names, then the ID."""
+        """Return a new list: ``headers`` without the IDs' names, then the IDs."""
         names = self.names
         # lower(): a server that breaks ASGI's lowercase rule must not slip
         # a refused value past us under another case.
         kept = [pair for pair in headers if pair[0].lower() not in names]
         kept.append((self.name, correlation_id.encode("latin-1")))
+        if inherited is not None and self.inherited is not None:
+            kept.append((self.inherited, inherited.encode("latin-1")))
         return kept
 
     async def enter(
@@ -137,7 +159,12 @@ class RequestHeader:
         """Give the scope a new header list carrying the ID the logs carry."""
         correlation_id = correlation_id_var.get()
         if correlation_id is not None:  # always set by the middleware first
-            scope["headers"] = self.rewrite(scope["headers"], correlation_id)
+            two_ids = None if self.inherited is None else two_ids_var.get()
+            scope["headers"] = self.rewrite(
+                scope["headers"],
+                correlation_id,
+                None if two_ids is None else two_ids.inherited,
+            )
         return None
 
 
@@ -156,7 +183,11 @@ def build_features(
     if config.set_request_header:
         # First, so the extractors and the resolver read the new headers.
         features.append(
-            RequestHeader(config.header_name, config.incoming_headers or ())
+            RequestHeader(
+                config.header_name,
+                config.incoming_headers or (),
+                config.inherited_header,
+            )
         )
     if trace is not None:
         features.append(trace)

@@ -60,7 +60,8 @@ fields_in_use = _InUse()
 Until then :data:`fields_var` is known to hold ``None`` everywhere, so the
 middleware and the logging filter, which run on every request and every
 record, skip reading it. A service that never binds a field pays nothing
-for fields.
+for fields. Setting two IDs (:func:`~starlette_correlate.two_ids.set_two_ids`)
+flips it too, so those paths test one flag for both while neither is used.
 
 Example::
 

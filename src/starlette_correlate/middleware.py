@@ -51,6 +51,12 @@ from starlette_correlate.provenance import (
     Refusal,
 )
 from starlette_correlate.store import ContextStore, reset_token
+from starlette_correlate.two_ids import (
+    INHERITED_STATE_KEY,
+    PARENT_STATE_KEY,
+    TwoIds,
+    set_two_ids,
+)
 
 __all__ = ["STATE_KEY", "CorrelationMiddleware"]
 
@@ -129,8 +135,13 @@ class CorrelationMiddleware:
         self._reject = config.on_invalid == "reject"
         # Only trusted_sources makes the client's address matter.
         self._needs_client = core.trusted_sources is not None
+        self._two_ids = core.two_ids
         self._extras = bool(
-            self._trace or self._needs_client or self._access_log or self._features
+            self._trace
+            or self._needs_client
+            or self._access_log
+            or self._features
+            or self._two_ids
         )
         # The response header: its name, length and possible first bytes.
         name = core.header_name.lower().encode("latin-1")
@@ -174,6 +185,14 @@ class CorrelationMiddleware:
         # 1. Choose: the core's rule, given what only this host can read.
         raw = self._pick(scope["headers"], self._pick_key)
         correlation_id = self._choose(raw, client, trace_id)
+        two_ids: TwoIds | None = None
+        if extras and self._two_ids is not None:
+            # Two IDs: that verdict names the parent; this hop gets its own
+            # ID (never an IncomingId, so the header below is encoded); the
+            # inherited ID goes by the same rule (D-peers-two-2).
+            correlation_id, two_ids = self._two_ids.decide(
+                scope["headers"], correlation_id, client, trace_id
+            )
         # 2. Set. The token stays in this frame, the only one that can reset
         # it in the request's own context (D-rule-5).
         token = correlation_id_var.set(correlation_id)
@@ -205,7 +224,13 @@ class CorrelationMiddleware:
             header = (wanted, correlation_id.encode("latin-1"))
         line: AccessLine | None = None
         tokens: list[tuple[Token[Any], object]] | None = None
+        two_token: Token[TwoIds | None] | None = None
         if extras:
+            if two_ids is not None:
+                two_token = set_two_ids(two_ids)
+                state[INHERITED_STATE_KEY] = two_ids.inherited
+                state[PARENT_STATE_KEY] = two_ids.parent
+                send = _with_header(send, two_ids.header, two_ids.inherited)
             if self._access_log is not None:
                 # The access line watches what the client gets: our header
                 # and our answer to an error included.
@@ -263,6 +288,8 @@ class CorrelationMiddleware:
                 if tokens:
                     for feature_token, value_set in reversed(tokens):
                         reset_token(feature_token, value_set)
+                if two_token is not None:
+                    reset_token(two_token, two_ids)
             try:
                 if named_token is not None:
                     correlation_header_var.reset(named_token)
@@ -333,6 +360,32 @@ class CorrelationMiddleware:
         # reports the original exception, which is what matters.
         with contextlib.suppress(Exception):
             await response(scope, receive, send)
+
+
+def _with_header(send: Send, name: str, value: str) -> Send:
+    """Return ``send`` adding header ``name: value`` to the response's start.
+
+    Kept when the app set that header (whatever its case). Wraps ``send``
+    only for a feature that is on (the inherited ID of two IDs), so the
+    default configuration never pays for it.
+    """
+    wanted = name.lower().encode("latin-1")
+    header = (wanted, value.encode("latin-1"))
+    started = False
+
+    async def send_with_header(message: Message) -> None:
+        nonlocal started
+        if not started and message["type"] in _STARTS:
+            started = True
+            headers = list(message.get("headers") or ())
+            for key, _ in headers:
+                if key.lower() == wanted:
+                    break
+            else:
+                message = dict(message, headers=[*headers, header])
+        await send(message)
+
+    return send_with_header
 
 
 def _client_host(scope: Scope) -> str | None:

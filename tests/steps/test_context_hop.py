@@ -137,3 +137,80 @@ def a_logged(world: World, cid: str) -> None:
 def a_user_bound(world: World, user: str) -> None:
     lines = [line for line in world.logs("A") if line["message"].startswith("hop:")]
     assert [line.get("user_id") for line in lines] == [None, user, user]
+
+
+@given("service B and service A run with two IDs under uvicorn on 127.0.0.1")
+def two_services_two_ids(world: World) -> None:
+    args = ["--log-config", world.config, "--no-access-log"]
+    world.b = world.stack.enter_context(
+        serve_in_subprocess("tests.support.two_id_services:back", extra_args=args)
+    )
+    world.a = world.stack.enter_context(
+        serve_in_subprocess(
+            "tests.support.two_id_services:front",
+            extra_args=args,
+            env={"BACKEND_URL": world.b.url},
+        )
+    )
+
+
+@when(
+    parsers.parse(
+        'a client calls A\'s "{path}" with X-Request-ID "{cid}" '
+        'and X-Correlation-ID "{inherited}"'
+    )
+)
+def call_with_two_ids(world: World, path: str, cid: str, inherited: str) -> None:
+    assert world.a is not None
+    world.response = httpx.get(
+        f"{world.a.url}{path}",
+        headers={"X-Request-ID": cid, "X-Correlation-ID": inherited},
+    )
+
+
+@then(
+    parsers.parse(
+        'A answers with X-Correlation-ID "{inherited}" and its own new X-Request-ID'
+    )
+)
+def a_answers_two(world: World, inherited: str) -> None:
+    assert world.response is not None
+    assert world.response.status_code == 200
+    assert world.response.headers.get_list("X-Correlation-ID") == [inherited]
+    front = world.body()["front"]
+    assert world.response.headers.get_list("X-Request-ID") == [front["request_id"]]
+    assert front == {
+        "request_id": front["request_id"],
+        "inherited": inherited,
+        "parent": "caller-1",
+    }
+    assert uuid.UUID(front["request_id"]).version == 7
+
+
+@then(
+    parsers.parse(
+        'B ran under "{inherited}", a new request ID of its own, '
+        "and A's request ID as parent"
+    )
+)
+def b_ran_two(world: World, inherited: str) -> None:
+    body = world.body()
+    back, front = body["back"], body["front"]
+    assert back["inherited"] == inherited
+    assert back["parent"] == front["request_id"]
+    assert back["request_id"] not in (front["request_id"], "caller-1")
+    assert uuid.UUID(back["request_id"]).version == 7
+
+
+@then(
+    parsers.parse(
+        'B\'s log line "{message}" carries "{inherited}" and A\'s request ID '
+        "as request_id_parent"
+    )
+)
+def b_logged_two(world: World, message: str, inherited: str) -> None:
+    body = world.body()
+    (line,) = [line for line in world.logs("B") if line["message"] == message]
+    assert line["correlation_id"] == inherited
+    assert line["request_id_parent"] == body["front"]["request_id"]
+    assert line["request_id"] == body["back"]["request_id"]

@@ -18,7 +18,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from starlette_correlate import CorrelationMiddleware, bind_fields, get_correlation_id
+from starlette_correlate import (
+    CorrelationMiddleware,
+    bind_fields,
+    get_correlation_id,
+    get_inherited_id,
+    get_parent_id,
+)
 
 probe_logger = logging.getLogger("tests.probe")
 
@@ -59,6 +65,10 @@ def build_app(
                 "state": request.state.correlation_id,
                 "source": getattr(request.state, "correlation_id_source", None),
                 "refused": getattr(request.state, "correlation_id_refused", None),
+                "inherited": getattr(request.state, "inherited_id", None),
+                "parent": getattr(request.state, "parent_id", None),
+                "get_inherited": get_inherited_id(),
+                "get_parent": get_parent_id(),
             }
         )
 

@@ -4,7 +4,9 @@ While an ID is active, a call carries it under the header name of the host
 that set it (:func:`~starlette_correlate.context.get_correlation_header`;
 ``X-Request-ID`` under ``correlation_scope`` alone) unless the carrier was
 given a ``header_name``; with trace context on, the incoming ``traceparent``
-rides along. A header already on the call, set by the caller on the call or
+rides along; with two IDs on, the inherited ID rides along under the
+``inherited_header`` of the host that set it (the current ID, this hop's,
+is the callee's parent). A header already on the call, set by the caller on the call or
 on the session, is kept. Outside a request or scope nothing is added.
 
 This module imports no client package: a carrier hands it its own header
@@ -24,6 +26,7 @@ from starlette_correlate.context import (
     correlation_id_var,
 )
 from starlette_correlate.traceparent import traceparent_var
+from starlette_correlate.two_ids import two_ids_in_use, two_ids_var
 
 __all__ = ["OutboundHeaders", "add_outbound_headers", "checked_header_name"]
 
@@ -68,6 +71,10 @@ def add_outbound_headers(
     traceparent = traceparent_var.get()
     if traceparent is not None and _TRACEPARENT not in headers:
         headers[_TRACEPARENT] = traceparent
+    # Until a process first sets two IDs there are none to read.
+    two_ids = two_ids_var.get() if two_ids_in_use.seen else None
+    if two_ids is not None and two_ids.header not in headers:
+        headers[two_ids.header] = two_ids.inherited
 
 
 def checked_header_name(header_name: str | None) -> str | None:

@@ -39,6 +39,7 @@ from contextvars import ContextVar
 
 from starlette_correlate.ids import IdGenerator, checked_generator
 from starlette_correlate.integrations.jobs import (
+    CARRIER_KEYS,
     HEADER_NAME_KEY,
     ID_KEY,
     PARENT_KEY,
@@ -192,10 +193,7 @@ def _on_prerun(task_id: str | None = None, task: object = None, **_: object) -> 
     enter_job(
         task_store,
         _key(task),
-        {
-            name: _raw_header(request, name)
-            for name in (ID_HEADER, PARENT_HEADER, HEADER_NAME_HEADER)
-        },
+        {name: _raw_header(request, name) for name in CARRIER_KEYS},
         job_id=task_id,
         generator=_settings["generator"],
         job_var=celery_task_id_var,

@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised with Django blocked
         "pip install 'starlette-correlate[django]'"
     ) from exc
 
-from starlette_correlate.config import EVERY_HOST
+from starlette_correlate.config import ASGI_ONLY, EVERY_HOST
 from starlette_correlate.core import CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import fields_checkpoint
@@ -110,6 +110,13 @@ def _options(overrides: Mapping[str, object]) -> dict[str, Any]:
         )
     options = {**configured, **overrides}
     unknown = sorted(set(options) - OPTIONS)
+    asgi_only = [name for name in unknown if name in ASGI_ONLY]
+    if asgi_only:
+        raise ImproperlyConfigured(
+            f"{SETTING}: {', '.join(map(repr, asgi_only))} belong(s) to the ASGI "
+            "middleware only (CorrelationMiddleware on Starlette or FastAPI); "
+            f"Django's takes: {', '.join(sorted(OPTIONS))}"
+        )
     if unknown:
         raise ImproperlyConfigured(
             f"{SETTING}: unknown option(s) {', '.join(map(repr, unknown))}; "

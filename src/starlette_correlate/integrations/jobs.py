@@ -6,8 +6,9 @@ way for the job's life; this module is the one home of those rules. It
 imports no queue package, so it needs no extra.
 
 * Queueing: :func:`stamp_carrier` writes the current correlation ID, the
-  HTTP header name it travels under (when not the default) and the parent
-  into the job's carrier (Celery's message headers, arq's serialized job,
+  HTTP header name it travels under (when not the default), the parent,
+  and with two IDs the inherited ID and its header name, into the job's
+  carrier (Celery's message headers, arq's serialized job,
   rq's ``Job.meta``), keeping any value already there.
 * Running: :func:`enter_job` reads them back as untrusted input (an unsafe
   ID or header name is dropped), makes a new ID when none arrived, sets
@@ -29,10 +30,19 @@ from starlette_correlate.context import correlation_header_var, correlation_id_v
 from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.ids import IdGenerator, checked_generator, is_safe_id
 from starlette_correlate.store import ContextStore
+from starlette_correlate.two_ids import (
+    TwoIds,
+    set_two_ids,
+    two_ids_in_use,
+    two_ids_var,
+)
 
 __all__ = [
+    "CARRIER_KEYS",
     "HEADER_NAME_KEY",
     "ID_KEY",
+    "INHERITED_HEADER_KEY",
+    "INHERITED_KEY",
     "PARENT_KEY",
     "JobFilter",
     "enter_job",
@@ -56,6 +66,21 @@ HEADER_NAME_KEY = "starlette_correlate_header"
 
 Written only when that is not ``X-Request-ID`` (D-where-recipes-1).
 """
+
+INHERITED_KEY = "starlette_correlate_inherited_id"
+"""The carrier key of the inherited correlation ID (two IDs only)."""
+
+INHERITED_HEADER_KEY = "starlette_correlate_inherited_header"
+"""The carrier key naming the HTTP header the inherited ID travels under."""
+
+CARRIER_KEYS = (
+    ID_KEY,
+    PARENT_KEY,
+    HEADER_NAME_KEY,
+    INHERITED_KEY,
+    INHERITED_HEADER_KEY,
+)
+"""Every key a carrier may hold, for carriers read key by key (Celery)."""
 
 _MAX_HEADER_NAME = 256
 
@@ -155,6 +180,11 @@ def stamp_carrier(carrier: MutableMapping[str, object], parent: str | None) -> N
             carrier.setdefault(HEADER_NAME_KEY, named)
     if parent is not None:
         carrier.setdefault(PARENT_KEY, parent)
+    # Until a process first sets two IDs there are none to read.
+    two_ids = two_ids_var.get() if two_ids_in_use.seen else None
+    if two_ids is not None:
+        carrier.setdefault(INHERITED_KEY, two_ids.inherited)
+        carrier.setdefault(INHERITED_HEADER_KEY, two_ids.header)
 
 
 def job_generator(
@@ -228,6 +258,11 @@ def enter_job(
     if named is not None:
         store.push(key, correlation_header_var.set(named))
     store.push(key, parent_var.set(safe_id(carried.get(PARENT_KEY))))
+    inherited = safe_id(carried.get(INHERITED_KEY))
+    inherited_header = _carried_header_name(carried.get(INHERITED_HEADER_KEY))
+    if inherited is not None and inherited_header is not None:
+        # The job has no parent request: its ID is the request's own.
+        store.push(key, set_two_ids(TwoIds(inherited, None, inherited_header)))
     store.push(key, job_var.set(safe_id(job_id)))
     # Fields a job binds end with the job: a worker may run the next job in
     # the same thread and context.

@@ -33,7 +33,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from starlette_correlate.fields import fields_in_use, fields_var
-from starlette_correlate.logs.record_id import record_correlation_id
+from starlette_correlate.logs.record_id import (
+    record_correlation_id,
+    record_two_ids,
+    two_id_fields,
+)
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -55,7 +59,10 @@ def _check_field(field: object) -> str:
 
 
 def make_patcher(
-    *, field: str = "request_id", placeholder: str = "-"
+    *,
+    field: str = "request_id",
+    placeholder: str = "-",
+    inherited_field: str | None = None,
 ) -> Callable[[Record], None]:
     """Return a loguru patcher that puts the ID and the bound fields in ``extra``.
 
@@ -63,7 +70,9 @@ def make_patcher(
     traceback logged after its request ended (``record["exception"]`` set,
     the context already reset) the ID the exception carries; else
     ``placeholder``. The fields bound for the request (``user_id`` and so
-    on) are added beside it. A key already in ``extra`` (from
+    on) are added beside it, and in a request with two IDs the inherited
+    ID (``extra["correlation_id"]``, ``inherited_field``) and the caller's
+    request ID (``extra["<field>_parent"]``). A key already in ``extra`` (from
     ``logger.bind``, ``logger.contextualize`` or a keyword argument) is
     kept. Options are checked here, so a bad one fails at configuration.
 
@@ -82,6 +91,9 @@ def make_patcher(
         ['job-1 inside', 'none outside']
     """
     field = _check_field(field)
+    inherited_key, parent_key = two_id_fields(
+        field, None if inherited_field is None else _check_field(inherited_field)
+    )
     if not isinstance(placeholder, str):
         raise TypeError(
             f"placeholder: expected a string such as '-', got "
@@ -93,8 +105,18 @@ def make_patcher(
         if field not in extra:
             correlation_id = record_correlation_id(record["exception"])
             extra[field] = placeholder if correlation_id is None else correlation_id
-        # Until a process first sets fields there are none to read.
-        fields = fields_var.get() if fields_in_use.seen else None
+        # Until a process first sets fields or two IDs there are none to
+        # read (setting two IDs marks fields in use too).
+        if not fields_in_use.seen:
+            return
+        two_ids = record_two_ids()
+        if two_ids is not None:
+            if inherited_key not in extra:
+                extra[inherited_key] = two_ids.inherited
+            if parent_key not in extra:
+                parent = two_ids.parent
+                extra[parent_key] = placeholder if parent is None else parent
+        fields = fields_var.get()
         if fields is not None:
             for key, value in fields.items():
                 if key not in extra:

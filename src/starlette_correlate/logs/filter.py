@@ -13,7 +13,11 @@ import logging
 from starlette_correlate.context import correlation_id_var
 from starlette_correlate.fields import fields_in_use, fields_var
 from starlette_correlate.logs.record_attributes import RECORD_ATTRIBUTES
-from starlette_correlate.logs.record_id import record_correlation_id
+from starlette_correlate.logs.record_id import (
+    record_correlation_id,
+    record_two_ids,
+    two_id_fields,
+)
 from starlette_correlate.provenance import SOURCE_BY_TYPE, source_of
 
 __all__ = ["CorrelationIdFilter", "get_logger"]
@@ -25,6 +29,13 @@ class CorrelationIdFilter(logging.Filter):
     Beside it, ``record.request_id_source`` (``<field>_source``) says how
     the request's ID was chosen: ``incoming``, ``generated``, ``replaced``
     or ``traceparent`` (see :mod:`starlette_correlate.provenance`).
+
+    With two IDs on (the middleware's ``inherited_header``), a record
+    logged in such a request also gets the inherited ID as
+    ``record.correlation_id`` (``inherited_field``) and the caller's request
+    ID as ``record.request_id_parent`` (``<field>_parent``; ``placeholder``
+    for the first hop); records outside one do not, and a process that never
+    turns two IDs on does no work for them.
 
     Outside a request the attribute is ``placeholder`` (``"-"``), so format
     strings never fail. The fields bound for the request (``user_id`` and
@@ -46,7 +57,12 @@ class CorrelationIdFilter(logging.Filter):
     """
 
     def __init__(
-        self, name: str = "", *, field: str = "request_id", placeholder: str = "-"
+        self,
+        name: str = "",
+        *,
+        field: str = "request_id",
+        placeholder: str = "-",
+        inherited_field: str | None = None,
     ) -> None:
         super().__init__(name)
         if not field.isidentifier():
@@ -60,6 +76,16 @@ class CorrelationIdFilter(logging.Filter):
             )
         self.field = field
         self.source_field = f"{field}_source"
+        self.inherited_field, self.parent_field = two_id_fields(field, inherited_field)
+        if (
+            not self.inherited_field.isidentifier()
+            or hasattr(logging.LogRecord, self.inherited_field)
+            or self.inherited_field in RECORD_ATTRIBUTES
+        ):
+            raise ValueError(
+                f"inherited_field: {self.inherited_field!r} is not a valid, free "
+                "attribute name; use e.g. 'correlation_id'"
+            )
         self.placeholder = placeholder
         self._default_field = field == "request_id"
 
@@ -100,15 +126,33 @@ class CorrelationIdFilter(logging.Filter):
                 record.request_id_source = source
             else:
                 setattr(record, self.source_field, source)
-        # Until a process first sets fields there are none to read.
-        fields = fields_var.get() if fields_in_use.seen else None
+        # Until a process first sets fields or two IDs there are none to
+        # read: one test for both, as setting two IDs marks fields in use
+        # too (D-peers-two-1).
+        if fields_in_use.seen:
+            self._stamp_more(record)
+        return True
+
+    def _stamp_more(self, record: logging.LogRecord) -> None:
+        """Stamp the two IDs and the bound fields, when there are any."""
+        two_ids = record_two_ids()
+        if two_ids is not None:
+            if not hasattr(record, self.inherited_field):
+                setattr(record, self.inherited_field, two_ids.inherited)
+            if not hasattr(record, self.parent_field):
+                parent = two_ids.parent
+                setattr(
+                    record,
+                    self.parent_field,
+                    self.placeholder if parent is None else parent,
+                )
+        fields = fields_var.get()
         if fields is not None:
             for key, value in fields.items():
                 # hasattr also refuses names of LogRecord methods and
                 # standard attributes, which a field must never shadow.
                 if not hasattr(record, key):
                     setattr(record, key, value)
-        return True
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from starlette_correlate.context import correlation_id_var
 from starlette_correlate.errors import choose_record_id
+from starlette_correlate.two_ids import TwoIds, two_ids_in_use, two_ids_var
 
-__all__ = ["record_correlation_id"]
+__all__ = ["record_correlation_id", "record_two_ids", "two_id_fields"]
 
 
 def record_correlation_id(exc_info: object) -> str | None:
@@ -45,3 +46,50 @@ def record_correlation_id(exc_info: object) -> str | None:
         if isinstance(exception, BaseException):
             return choose_record_id(correlation_id, exception)
     return correlation_id
+
+
+def record_two_ids() -> TwoIds | None:
+    """Return the two IDs for a record, or ``None`` outside a two-ID request.
+
+    Reads nothing until a process first sets two IDs
+    (:data:`~starlette_correlate.two_ids.two_ids_in_use`), so a service
+    without them pays one attribute read per record.
+
+    Example::
+
+        >>> record_two_ids() is None
+        True
+    """
+    return two_ids_var.get() if two_ids_in_use.seen else None
+
+
+def two_id_fields(field: str, inherited_field: str | None = None) -> tuple[str, str]:
+    """Return the record keys of the inherited ID and the parent for ``field``.
+
+    The parent is ``<field>_parent``; the inherited ID ``inherited_field``,
+    by default ``correlation_id`` (``inherited_id`` when ``field`` itself
+    is ``correlation_id``, so neither hides the other).
+
+    Example::
+
+        >>> two_id_fields("request_id")
+        ('correlation_id', 'request_id_parent')
+        >>> two_id_fields("correlation_id")
+        ('inherited_id', 'correlation_id_parent')
+        >>> two_id_fields("rid", "rid")
+        Traceback (most recent call last):
+        ...
+        ValueError: inherited_field: 'rid' is already the ID's field or its \
+source's or parent's; pick another, e.g. 'correlation_id'
+    """
+    if inherited_field is None:
+        inherited_field = (
+            "inherited_id" if field == "correlation_id" else "correlation_id"
+        )
+    parent_field = f"{field}_parent"
+    if inherited_field in (field, parent_field, f"{field}_source"):
+        raise ValueError(
+            f"inherited_field: {inherited_field!r} is already the ID's field or "
+            "its source's or parent's; pick another, e.g. 'correlation_id'"
+        )
+    return inherited_field, parent_field

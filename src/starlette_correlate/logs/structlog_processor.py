@@ -20,8 +20,12 @@ import logging
 
 from structlog.typing import EventDict, WrappedLogger
 
-from starlette_correlate.fields import fields_var
-from starlette_correlate.logs.record_id import record_correlation_id
+from starlette_correlate.fields import fields_in_use, fields_var
+from starlette_correlate.logs.record_id import (
+    record_correlation_id,
+    record_two_ids,
+    two_id_fields,
+)
 
 __all__ = ["CorrelationIdProcessor", "add_correlation_id"]
 
@@ -35,7 +39,10 @@ class CorrelationIdProcessor:
     :class:`~starlette_correlate.logs.CorrelationIdFilter` or ``extra=``),
     then the current ID, then the ID carried by the record's exception
     (uvicorn's traceback line is logged after the request's context is
-    gone). Outside a request the field is ``placeholder``.
+    gone). Outside a request the field is ``placeholder``. In a request
+    with two IDs, ``correlation_id`` (``inherited_field``) and
+    ``<field>_parent`` are added too (see
+    :class:`~starlette_correlate.logs.CorrelationIdFilter`).
 
     Example::
 
@@ -47,11 +54,18 @@ class CorrelationIdProcessor:
         )
     """
 
-    def __init__(self, *, field: str = "request_id", placeholder: str = "-") -> None:
+    def __init__(
+        self,
+        *,
+        field: str = "request_id",
+        placeholder: str = "-",
+        inherited_field: str | None = None,
+    ) -> None:
         if not field:
             raise ValueError("field: give the event key to write, e.g. 'request_id'")
         self.field = field
         self.placeholder = placeholder
+        self.inherited_field, self.parent_field = two_id_fields(field, inherited_field)
 
     def __call__(
         self, logger: WrappedLogger, method_name: str, event_dict: EventDict
@@ -70,6 +84,17 @@ class CorrelationIdProcessor:
             else:
                 value = record_correlation_id(None)
             event_dict[field] = self.placeholder if value is None else value
+        # Until a process first sets fields or two IDs there are none to
+        # read (setting two IDs marks fields in use too).
+        if not fields_in_use.seen:
+            return event_dict
+        two_ids = record_two_ids()
+        if two_ids is not None:
+            event_dict.setdefault(self.inherited_field, two_ids.inherited)
+            parent = two_ids.parent
+            event_dict.setdefault(
+                self.parent_field, self.placeholder if parent is None else parent
+            )
         fields = fields_var.get()
         if fields is not None:
             for key, item in fields.items():

@@ -3,8 +3,9 @@
 **What "spawned" means.** The trace starts as the set of one ID. A line
 belongs to it when one of its *ID fields* (``request_id``,
 ``celery_task_id``, arq's and rq's ``job_id``), its *match fields*
-(``trace_id``) or its *parent fields* (``celery_parent_id``,
-``job_parent_id``) holds an ID of the set. A line that belongs
+(``trace_id``, two IDs' inherited ``correlation_id``) or its *parent
+fields* (``celery_parent_id``, ``job_parent_id``, two IDs'
+``request_id_parent``) holds an ID of the set. A line that belongs
 brings the values of its ID fields into the set. So:
 
 - every service that received the same ``request_id`` (an httpx call made
@@ -14,7 +15,10 @@ brings the values of its ID fields into the set. So:
   and a task published by that task (``celery_parent_id``) is in with its
   own ID fields, whatever its ``request_id``;
 - a ``trace_id`` is matched (ask for a W3C trace ID and get its lines) but
-  never brought in: a trace spans requests the asked one did not spawn.
+  never brought in: a trace spans requests the asked one did not spawn;
+- with two IDs, a request called by one in the set is in by its
+  ``request_id_parent``, and asking for an inherited ``correlation_id``
+  gets every hop's lines (matched, never brought in, like ``trace_id``).
 
 The files are read in any order; :mod:`.scan` goes round until every ID
 that joined was searched everywhere, so the result does not depend on it.
@@ -61,9 +65,13 @@ JOB_FIELDS: tuple[str, ...] = ("celery_task_id", "job_id")
 """Fields naming a job: Celery's task ID, arq's and rq's job ID."""
 ID_FIELDS: tuple[str, ...] = ("request_id", *JOB_FIELDS)
 """Fields naming a unit of work: a line that belongs brings their values in."""
-MATCH_FIELDS: tuple[str, ...] = ("trace_id",)
+MATCH_FIELDS: tuple[str, ...] = ("trace_id", "correlation_id")
 """Fields matched against the trace's IDs but never brought in."""
-PARENT_FIELDS: tuple[str, ...] = ("celery_parent_id", "job_parent_id")
+PARENT_FIELDS: tuple[str, ...] = (
+    "celery_parent_id",
+    "job_parent_id",
+    "request_id_parent",
+)
 """Fields naming the unit that spawned the line's own."""
 
 _ERROR_LEVELS = frozenset({"ERROR", "CRITICAL", "FATAL"})

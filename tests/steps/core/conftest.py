@@ -27,6 +27,9 @@ from tests.support.core_world import (
 )
 from tests.support.servers import serve_in_thread
 
+PROBE_LOGGER = "tests.probe"
+ACCESS_LOGGER = "starlette_correlate.access"
+
 
 @pytest.fixture
 def world() -> Iterator[World]:
@@ -63,6 +66,22 @@ def _capture(world: World, name: str) -> None:
         logger.setLevel(old_level)
 
     world.stack.callback(detach)
+
+
+@given(
+    "a log handler with the correlation filter captures the app's and the access lines"
+)
+def _capture_both(world: World) -> None:
+    handler = ListHandler()
+    handler.addFilter(CorrelationIdFilter())
+    world.handler = handler
+    for name in (PROBE_LOGGER, ACCESS_LOGGER):
+        logger = logging.getLogger(name)
+        old_level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        world.stack.callback(logger.setLevel, old_level)
+        world.stack.callback(logger.removeHandler, handler)
 
 
 @given("the probe app with the option validator is_uuid")
@@ -152,6 +171,21 @@ def _captured(world: World, message: str, cid: str) -> None:
         time.sleep(0.01)
     assert records, [r.getMessage() for r in handler.records]
     assert [getattr(r, "request_id", None) for r in records] == [cid] * len(records)
+
+
+@then(parsers.parse('the request\'s ID source is "{source}"'))
+def _source_is(world: World, source: str) -> None:
+    assert json.loads(world.body)["source"] == source
+
+
+@then(parsers.parse('the refusal is "{reason}" of length {length:d}'))
+def _refusal_is(world: World, reason: str, length: int) -> None:
+    assert json.loads(world.body)["refused"] == [reason, length]
+
+
+@then("the app was not called")
+def _not_called(world: World) -> None:
+    assert world.probe.seen == []
 
 
 @then("the correlation ID is unset in the client's context")

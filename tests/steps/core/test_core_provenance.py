@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from starlette_correlate.logs import CorrelationIdFilter
-from tests.support.core_world import ListHandler, World, send_request
+from tests.support.core_world import World, send_request
 
 scenarios("core_provenance.feature")
 
@@ -32,22 +30,6 @@ def _with_access_log(world: World) -> None:
     world.build()
 
 
-@given(
-    "a log handler with the correlation filter captures the app's and the access lines"
-)
-def _capture_both(world: World) -> None:
-    handler = ListHandler()
-    handler.addFilter(CorrelationIdFilter())
-    world.handler = handler
-    for name in (PROBE_LOGGER, ACCESS_LOGGER):
-        logger = logging.getLogger(name)
-        old_level = logger.level
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        world.stack.callback(logger.setLevel, old_level)
-        world.stack.callback(logger.removeHandler, handler)
-
-
 # When ----------------------------------------------------------------------
 
 
@@ -65,19 +47,9 @@ def _send_traceparent(world: World, path: str) -> None:
 # Then ----------------------------------------------------------------------
 
 
-@then(parsers.parse('the request\'s ID source is "{source}"'))
-def _source_is(world: World, source: str) -> None:
-    assert json.loads(world.body)["source"] == source
-
-
 @then("nothing was refused")
 def _nothing_refused(world: World) -> None:
     assert json.loads(world.body)["refused"] is None
-
-
-@then(parsers.parse('the refusal is "{reason}" of length {length:d}'))
-def _refusal_is(world: World, reason: str, length: int) -> None:
-    assert json.loads(world.body)["refused"] == [reason, length]
 
 
 @then(parsers.parse('the captured record "{message}" has request_id_source "{source}"'))

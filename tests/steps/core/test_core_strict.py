@@ -81,11 +81,6 @@ def _json_names(world: World, reason: str) -> None:
     assert body["reason"] == reason
 
 
-@then("the app was not called")
-def _not_called(world: World) -> None:
-    assert world.probe.seen == []
-
-
 @then("the handshake is denied with a 400 that carries a fresh ID")
 def _denied(world: World) -> None:
     start, body = world.ws_messages
