@@ -143,9 +143,7 @@ class CorrelationMiddleware:
             or self._features
             or self._two_ids
         )
-        # The response header: its name, length and possible first bytes.
-        name = core.header_name.lower().encode("latin-1")
-        self._header_check = (name, len(name), frozenset({name[0], name.upper()[0]}))
+        self._header_check = _header_check(core.header_name)
 
     @property
     def store(self) -> ContextStore:
@@ -207,12 +205,14 @@ class CorrelationMiddleware:
         # the two common sources no attribute read (D-peers-prov-1).
         kind = correlation_id.__class__
         refused: Refusal | None = None
-        wanted, length, initials = self._header_check
+        check = self._header_check
+        wanted = check[0]
         if kind is IncomingId:
             state[SOURCE_STATE_KEY] = INCOMING
             # An accepted ID is the header's own bytes, checked safe: sent
-            # back as they came, with no encode (D-peers-prov-4).
-            header = (wanted, raw)
+            # back as they came, with no encode (D-peers-prov-4). Only the
+            # chooser makes an IncomingId, from those bytes: never None.
+            header: tuple[bytes, bytes] = (wanted, raw)  # type: ignore[assignment]
         else:
             if kind is ChosenId:
                 state[SOURCE_STATE_KEY] = correlation_id.source  # type: ignore[attr-defined]
@@ -230,7 +230,7 @@ class CorrelationMiddleware:
                 two_token = set_two_ids(two_ids)
                 state[INHERITED_STATE_KEY] = two_ids.inherited
                 state[PARENT_STATE_KEY] = two_ids.parent
-                send = _with_header(send, two_ids.header, two_ids.inherited)
+                send = _sending_header(send, two_ids.header, two_ids.inherited)
             if self._access_log is not None:
                 # The access line watches what the client gets: our header
                 # and our answer to an error included.
@@ -245,24 +245,7 @@ class CorrelationMiddleware:
             nonlocal started
             if not started and message["type"] in _STARTS:
                 started = True
-                headers = message.get("headers") or ()
-                if headers.__class__ is not list and headers.__class__ is not tuple:
-                    # ASGI allows any iterable; the scan must not use it up.
-                    headers = list(headers)
-                # Keep a header the app set, whatever its case; the length
-                # and first byte spare a lower() of every other name. A loop,
-                # not any(): no generator.
-                for name, _ in headers:
-                    if (
-                        len(name) == length
-                        and name[0] in initials
-                        and name.lower() == wanted
-                    ):
-                        break
-                else:
-                    # A copy: an app may reuse one message dict for every
-                    # response, and must never find this request's ID in it.
-                    message = dict(message, headers=[*headers, header])
+                message = _with_header(message, check, header)
             await send(message)
 
         # 4. Run the app, with the features that are on; answer its error.
@@ -362,27 +345,53 @@ class CorrelationMiddleware:
             await response(scope, receive, send)
 
 
-def _with_header(send: Send, name: str, value: str) -> Send:
+HeaderCheck = tuple[bytes, int, frozenset[int]]
+"""A response header's lowercased name, its length and its possible first
+bytes: what :func:`_with_header` compares before it lowers a name."""
+
+
+def _header_check(name: str) -> HeaderCheck:
+    wanted = name.lower().encode("latin-1")
+    return (wanted, len(wanted), frozenset({wanted[0], wanted.upper()[0]}))
+
+
+def _with_header(
+    message: Message, check: HeaderCheck, header: tuple[bytes, bytes]
+) -> Message:
+    """Return the response's start ``message`` with ``header`` added.
+
+    The one home of the rule: a header the app set, whatever its case, is
+    kept, and ``message`` returned as it is; else a copy gets ours (an app
+    may reuse one message dict for every response, and must never find a
+    request's ID in it).
+    """
+    wanted, length, initials = check
+    headers = message.get("headers") or ()
+    if headers.__class__ is not list and headers.__class__ is not tuple:
+        # ASGI allows any iterable; the scan must not use it up.
+        headers = list(headers)
+    # The length and first byte spare a lower() of every other name.
+    for name, _ in headers:
+        if len(name) == length and name[0] in initials and name.lower() == wanted:
+            return message
+    return dict(message, headers=[*headers, header])
+
+
+def _sending_header(send: Send, name: str, value: str) -> Send:
     """Return ``send`` adding header ``name: value`` to the response's start.
 
-    Kept when the app set that header (whatever its case). Wraps ``send``
-    only for a feature that is on (the inherited ID of two IDs), so the
-    default configuration never pays for it.
+    Wraps ``send`` only for a feature that is on (the inherited ID of two
+    IDs), so the default configuration never pays for it.
     """
-    wanted = name.lower().encode("latin-1")
-    header = (wanted, value.encode("latin-1"))
+    check = _header_check(name)
+    header = (check[0], value.encode("latin-1"))
     started = False
 
     async def send_with_header(message: Message) -> None:
         nonlocal started
         if not started and message["type"] in _STARTS:
             started = True
-            headers = list(message.get("headers") or ())
-            for key, _ in headers:
-                if key.lower() == wanted:
-                    break
-            else:
-                message = dict(message, headers=[*headers, header])
+            message = _with_header(message, check, header)
         await send(message)
 
     return send_with_header
