@@ -14,10 +14,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: all bootstrap system-packages check-fmt fmt lint typecheck test markdownlint \
-	check-plans demo run bench bench-http compat compat-lowest compat-latest \
-	clean
+	check-plans docs docs-serve demo run bench bench-http compat compat-lowest \
+	compat-latest clean
 
-all: check-fmt lint typecheck test markdownlint check-plans
+all: check-fmt lint typecheck test markdownlint check-plans docs
 
 $(CURDIR)/.bin/uv-env/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.bin/uv-env
@@ -63,6 +63,19 @@ markdownlint: bootstrap
 
 check-plans: bootstrap
 	$(RUN) python scripts/check_plans.py
+
+# The site (mkdocs.yml, pages in docs/), built with --strict: a broken link,
+# anchor, snippet or reference, or a page left out of the navigation, fails.
+# It is built into a temporary folder, removed after, so nothing is left in
+# the working tree. docs-serve rebuilds on every change.
+export NO_MKDOCS_2_WARNING := 1
+
+docs: bootstrap
+	@site=$$(mktemp -d) && trap 'rm -rf "$$site"' EXIT && \
+		$(RUN) mkdocs build --strict --site-dir "$$site"
+
+docs-serve: bootstrap
+	$(RUN) mkdocs serve --strict --dev-addr $(HOST):$(PORT)
 
 demo: bootstrap
 	$(RUN) python -m examples.demo

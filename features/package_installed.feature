@@ -10,7 +10,7 @@ Feature: The installed wheel, as a user meets it
   @wheel
   Scenario: The quick start, from the wheel in a fresh virtualenv
     Given a fresh virtualenv outside the checkout, with the wheel, fastapi and uvicorn installed
-    And the quick-start app of the guide and the README in an empty folder, with a route that fails
+    And the quick-start app of the site and the README in an empty folder, with a route that fails
     When the user runs "starlette-correlate log-config uvicorn > log.json"
     And the user serves it with "uvicorn app:app --log-config log.json"
     And a client calls "/", then "/boom", then "/" with a hostile X-Request-ID

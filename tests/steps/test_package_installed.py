@@ -124,7 +124,7 @@ def fresh_virtualenv(user: User, distributions: Distributions) -> None:
 
 
 @given(
-    "the quick-start app of the guide and the README in an empty folder, "
+    "the quick-start app of the site and the README in an empty folder, "
     "with a route that fails"
 )
 def quick_start_app(user: User) -> None:
@@ -136,7 +136,7 @@ def quick_start_app(user: User) -> None:
 
 
 def _documented(command: str) -> None:
-    for document in ("README.md", "docs/users-guide.md"):
+    for document in ("README.md", "docs/quick-start.md"):
         text = (REPO_ROOT / document).read_text(encoding="utf-8")
         assert f"\n{command}\n" in text, f"{document} does not show {command!r}"
 

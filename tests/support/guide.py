@@ -1,9 +1,10 @@
-"""Find the users' guide's code blocks, run them, and drive what they build.
+"""Find the documentation's code blocks, run them, and drive what they build.
 
-Every Python block of ``docs/users-guide.md`` starts with ``# example: name``
-(run by ``tests/test_users_guide.py``) or ``# recipe: name`` (run by the
-test of what it configures, through :func:`recipe`); the block is executed
-exactly as printed.
+Every Python block of every page of the site (each ``*.md`` under
+``docs/``) starts with ``# example: name`` (run by
+``tests/test_docs_examples.py``) or ``# recipe: name`` (run by the test of
+what it configures, through :func:`recipe`); names are unique across the
+site, and the block is executed exactly as printed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,22 +21,34 @@ import httpx
 from tests.support.asgi import run
 from tests.support.servers import REPO_ROOT
 
-GUIDE = REPO_ROOT / "docs" / "users-guide.md"
+DOCS = REPO_ROOT / "docs"
 
 _FENCED = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 _TAG = re.compile(r"# (example|recipe): ([\w-]+)\n")
 
 
-def code_blocks() -> list[tuple[str, str]]:
-    """Return every fenced block of the guide as ``(language, text)``."""
-    text = GUIDE.read_text(encoding="utf-8")
-    return [(m.group(1), m.group(2)) for m in _FENCED.finditer(text)]
+def pages() -> list[Path]:
+    """Return every page of the site: each ``*.md`` under ``docs/``, sorted."""
+    return sorted(DOCS.rglob("*.md"))
+
+
+def code_blocks() -> list[tuple[str, str, str]]:
+    """Return every fenced block of every page as ``(page, language, text)``.
+
+    ``page`` is the path under ``docs/``, as the messages name it.
+    """
+    blocks = []
+    for path in pages():
+        page = path.relative_to(DOCS).as_posix()
+        text = path.read_text(encoding="utf-8")
+        blocks += [(page, m.group(1), m.group(2)) for m in _FENCED.finditer(text)]
+    return blocks
 
 
 def tagged(kind: str) -> dict[str, str]:
-    """Return the Python blocks tagged ``# kind: name``, by name."""
+    """Return the Python blocks tagged ``# kind: name`` on any page, by name."""
     found: dict[str, str] = {}
-    for language, text in code_blocks():
+    for _, language, text in code_blocks():
         tag = _TAG.match(text)
         if language == "python" and tag is not None and tag.group(1) == kind:
             assert tag.group(2) not in found, f"two {kind}s named {tag.group(2)}"
@@ -45,19 +59,19 @@ def tagged(kind: str) -> dict[str, str]:
 def run_block(name: str, text: str) -> dict[str, Any]:
     """Execute one block as printed, as a module named after it; return it."""
     namespace: dict[str, Any] = {"__name__": f"guide_{name.replace('-', '_')}"}
-    exec(compile(text, f"users-guide:{name}", "exec"), namespace)  # noqa: S102
+    exec(compile(text, f"docs:{name}", "exec"), namespace)  # noqa: S102
     return namespace
 
 
 def recipe_source(name: str) -> str:
-    """Return the guide's ``# recipe: name`` block as printed, tag line first."""
+    """Return the site's ``# recipe: name`` block as printed, tag line first."""
     recipes = tagged("recipe")
-    assert name in recipes, f"no recipe {name!r} in the users' guide"
+    assert name in recipes, f"no recipe {name!r} on any page of docs/"
     return recipes[name]
 
 
 def recipe(name: str) -> dict[str, Any]:
-    """Execute the guide's ``# recipe: name`` block; return its namespace."""
+    """Execute the site's ``# recipe: name`` block; return its namespace."""
     return run_block(name, recipe_source(name))
 
 

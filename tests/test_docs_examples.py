@@ -1,4 +1,4 @@
-"""Every code block of the users' guide is run as printed, or is not Python.
+"""Every code block of every page of the site is run as printed, or is not Python.
 
 ``# example:`` blocks run here, and an ``app`` they build answers a request
 with its correlation ID; each ``# recipe:`` block is run by the test of what
@@ -38,17 +38,24 @@ RECIPE_TESTS = {
     "requests": "tests/test_integrations_requests.py",
     "aiohttp": "tests/test_integrations_aiohttp.py",
 }
-NOT_PYTHON = {"console", "bash", "text"}
+# Blocks that are not code to run: commands, output, a diagram (design.md),
+# a plan's skeleton (execplans/README.md).
+NOT_PYTHON = {"console", "bash", "text", "mermaid", "markdown"}
 
 
 def test_every_python_block_is_tagged_and_the_rest_are_not_code() -> None:
     languages = set()
-    for language, text in code_blocks():
+    for page, language, text in code_blocks():
         languages.add(language)
         if language == "python":
             first = text.splitlines()[0]
-            assert first.startswith(("# example: ", "# recipe: ")), first
+            assert first.startswith(("# example: ", "# recipe: ")), (page, first)
     assert languages <= NOT_PYTHON | {"python"}, languages - NOT_PYTHON
+
+
+def test_every_page_of_the_site_is_read() -> None:
+    read = {page for page, _, _ in code_blocks()}
+    assert {"quick-start.md", "logging/dictconfig.md", "servers/granian.md"} <= read
 
 
 def test_every_recipe_is_run_by_its_test() -> None:
@@ -58,7 +65,7 @@ def test_every_recipe_is_run_by_its_test() -> None:
         assert f'"{name}"' in source, f"{path} does not run the recipe {name!r}"
 
 
-def test_the_guide_has_examples() -> None:
+def test_the_pages_have_examples() -> None:
     assert {
         "starlette-setup",
         "fastapi-setup",
