@@ -154,3 +154,24 @@ def test_the_typed_keyword_options_are_the_config_fields() -> None:
         for name, hint in CorrelationOptions.__annotations__.items()
     }
     assert typed == declared
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Host",
+        "authorization",
+        "Content-Length",
+        "X-Forwarded-Host",
+        "traceparent",
+        "Set-Cookie",
+    ],
+)
+@pytest.mark.parametrize("option", ["header_name", "inherited_header"])
+def test_a_header_the_library_writes_must_not_mean_something_else(
+    name: str, option: str
+) -> None:
+    # The ID goes out under these names, on responses, calls and jobs.
+    with pytest.raises(ValueError, match=rf"{option}: .* already means something"):
+        CorrelationConfig(**{option: name})  # type: ignore[arg-type]
+    assert CorrelationConfig(incoming_headers=[name, "X-Request-ID"])

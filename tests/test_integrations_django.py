@@ -26,12 +26,14 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from starlette_correlate import (
     ContextStore,
+    Refusal,
     bind_fields,
     correlation_id_from_exception,
     get_correlation_id,
     get_fields,
     uuid7,
 )
+from starlette_correlate.core import REPEATED_HEADER
 from starlette_correlate.integrations.django import (
     CorrelationMiddleware,
     default_store,
@@ -328,14 +330,20 @@ def test_a_streaming_response_dropped_unclosed_leaves_nothing() -> None:
     assert get_correlation_id() is None
 
 
-def test_django_treats_a_repeated_id_header_as_absent() -> None:
+def test_django_refuses_a_repeated_id_header_as_repeated() -> None:
+    # Django joins the copies with commas; as in ASGI, the operator sees
+    # that the caller's ID was refused, and why, never its value.
+    seen: list[tuple[object, object]] = []
+
     def view(request: HttpRequest) -> HttpResponse:
+        seen.append((request.correlation_id_source, request.correlation_id_refused))  # type: ignore[attr-defined]
         return HttpResponse("ok")
 
     request = RequestFactory().get("/")
     request.META["HTTP_X_REQUEST_ID"] = "first,second"
     middleware = CorrelationMiddleware(view, store=ContextStore())
-    assert middleware.incoming_id(request) is None
+    assert middleware.incoming_id(request) is REPEATED_HEADER
     response = middleware(request)
     assert isinstance(response, HttpResponseBase)
     assert response["X-Request-ID"] != "first,second"
+    assert seen == [("replaced", Refusal("repeated", 0))]

@@ -109,7 +109,7 @@ def test_a_value_the_caller_set_is_never_changed(own: dict[str, str]) -> None:
     assert "traceparent" in headers
 
 
-@pytest.mark.parametrize("bad", ["", "has space", "new\nline", "x:y"])
+@pytest.mark.parametrize("bad", ["", "has space", "new\nline", "x:y", "Host"])
 def test_a_bad_header_name_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="header_name"):
         checked_header_name(bad)
@@ -130,3 +130,13 @@ def test_two_ids_send_this_hops_id_and_the_inherited_one(
         ("x-correlation-id", "set-by-caller"),
         ("x-request-id", "hop-1"),
     ]
+
+
+@pytest.mark.parametrize("pinned", ["X-Correlation-ID", "x-correlation-id"])
+def test_a_carrier_pinned_to_the_inherited_header_keeps_both_ids(pinned: str) -> None:
+    # instrument(client, header_name="X-Correlation-ID") in a two-ID service:
+    # the inherited ID stays under its header, this hop's under the host's.
+    headers = httpx.Headers()
+    with two_ids_set("corr-1", "caller-1"), correlation_scope("hop-1"):
+        add_outbound_headers(headers, pinned)
+    assert pairs(headers) == [("x-correlation-id", "corr-1"), ("x-request-id", "hop-1")]

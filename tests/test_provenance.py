@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import pickle
 
 import pytest
 from starlette.types import Receive, Scope, Send
@@ -20,7 +21,16 @@ from starlette_correlate import (
 )
 from starlette_correlate.core import pick_header
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter
-from starlette_correlate.provenance import REASONS, SOURCES, refusal_of, source_of
+from starlette_correlate.provenance import (
+    GENERATED,
+    REASONS,
+    REPLACED,
+    SOURCES,
+    IncomingId,
+    chosen_id,
+    refusal_of,
+    source_of,
+)
 from tests.support.asgi import call_app, http_scope
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -177,3 +187,16 @@ def test_the_access_line_of_a_replaced_id_names_the_reason_never_the_value() -> 
     assert "refused=unsafe" in line
     assert "refused_length=10" in line
     assert "evil" not in line
+
+
+def test_a_pickled_id_is_a_plain_str_the_other_side_can_read() -> None:
+    # A job queue pickles its payload (rq, arq), a SocketHandler its record:
+    # the reader may not have this package, and a copy has no request.
+    incoming = IncomingId(b"abc-123", "ascii")
+    replaced = chosen_id("new-1", REPLACED, Refusal("unsafe", 3))
+    payload = pickle.dumps({"starlette_correlate_id": incoming, "other": replaced})
+    assert b"starlette_correlate.provenance" not in payload
+    loaded = pickle.loads(payload)  # noqa: S301 - our own bytes
+    assert loaded == {"starlette_correlate_id": "abc-123", "other": "new-1"}
+    assert {type(value) for value in loaded.values()} == {str}
+    assert source_of(loaded["starlette_correlate_id"]) == GENERATED

@@ -39,6 +39,7 @@ __all__ = [
     "CorrelationOptions",
     "OnInvalid",
     "check_header_name",
+    "check_written_header_name",
 ]
 
 OnInvalid = Literal["replace", "reject"]
@@ -73,6 +74,62 @@ use letters, digits and '-', e.g. 'X-Request-ID'
             "digits and '-', e.g. 'X-Request-ID'"
         )
     return name
+
+
+# Headers with a meaning of their own to HTTP, proxies, auth or tracing: a
+# name the library writes (a response, an outbound call, a job's carrier)
+# must never be one of them.
+_MEANINGFUL = frozenset(
+    {
+        "authorization",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "cookie",
+        "forwarded",
+        "host",
+        "keep-alive",
+        "location",
+        "proxy-authorization",
+        "set-cookie",
+        "te",
+        "traceparent",
+        "tracestate",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "x-real-ip",
+    }
+)
+
+
+def check_written_header_name(name: object, option: str) -> str:
+    """Return ``name`` if the library may write it, else raise ``ValueError``.
+
+    :func:`check_header_name`, and not a header with a meaning of its own
+    (``Host``, ``Authorization``, ``Cookie``, ``Content-Length``,
+    ``Forwarded`` and ``X-Forwarded-*``, ``traceparent`` ...): the ID goes
+    out under this name on responses, outbound calls and jobs.
+
+    Example::
+
+        >>> check_written_header_name("X-Correlation-ID", "header_name")
+        'X-Correlation-ID'
+        >>> check_written_header_name("Host", "header_name")
+        Traceback (most recent call last):
+        ...
+        ValueError: header_name: 'Host' already means something to HTTP, \
+proxies or tracing; pick a name of your own, e.g. 'X-Request-ID'
+    """
+    checked = check_header_name(name, option)
+    lowered = checked.lower()
+    if lowered in _MEANINGFUL or lowered.startswith("x-forwarded-"):
+        raise ValueError(
+            f"{option}: {checked!r} already means something to HTTP, proxies or "
+            "tracing; pick a name of your own, e.g. 'X-Request-ID'"
+        )
+    return checked
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +192,7 @@ class CorrelationConfig:
     def __post_init__(self) -> None:
         """Check every option; normalise the ones with several spellings."""
         put = object.__setattr__  # frozen: only here may values change
-        check_header_name(self.header_name, "header_name")
+        check_written_header_name(self.header_name, "header_name")
         incoming = self.incoming_headers
         if incoming is None:
             incoming = [self.header_name]
@@ -227,7 +284,7 @@ class CorrelationConfig:
         inherited = self.inherited_header
         if inherited is None:
             return
-        check_header_name(inherited, "inherited_header")
+        check_written_header_name(inherited, "inherited_header")
         ours = {name.lower() for name in (self.incoming_headers or ())}
         if inherited.lower() in ours | {self.header_name.lower()}:
             raise ValueError(

@@ -55,7 +55,13 @@ from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
 from starlette_correlate.two_ids import TwoIdsRule
 
-__all__ = ["DEFAULT_HEADER", "Chooser", "CorrelationCore", "pick_header"]
+__all__ = [
+    "DEFAULT_HEADER",
+    "REPEATED_HEADER",
+    "Chooser",
+    "CorrelationCore",
+    "pick_header",
+]
 
 _logger = logging.getLogger("starlette_correlate")
 
@@ -74,6 +80,21 @@ class _Repeated(bytes):
 # distinct object (compared by identity) that the safety check refuses, so
 # the refusal can say "repeated" at no cost to the accepted path.
 _REPEATED = _Repeated(b"\x00")
+
+
+class _RepeatedText(str):
+    __slots__ = ()
+
+
+REPEATED_HEADER = _RepeatedText("<repeated header>")
+"""What a host passes as the incoming ID when the header came more than
+once (Django joins the copies with commas): refused as ``repeated``.
+
+Example::
+
+    >>> CorrelationCore().decide(REPEATED_HEADER).refused
+    Refusal(reason='repeated', length=0)
+"""
 
 
 def pick_header(
@@ -365,7 +386,13 @@ class CorrelationCore:
             >>> CorrelationCore().decide("a b").refused
             Refusal(reason='unsafe', length=3)
         """
-        raw = None if incoming is None else _encode(incoming)
+        raw = (
+            None
+            if incoming is None
+            else _REPEATED
+            if incoming is REPEATED_HEADER
+            else _encode(incoming)
+        )
         chosen = self.choose(raw, client_host, trace_id)
         return Choice(chosen, source_of(chosen) or GENERATED, refusal_of(chosen))
 

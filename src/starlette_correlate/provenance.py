@@ -75,14 +75,24 @@ class IncomingId(str):
     costs no more than a plain ``str`` would; its type is the one bit that
     tells ``incoming`` from ``generated`` without a context variable.
 
+    Pickled (a job queue's payload, a ``SocketHandler``'s record) it is a
+    plain ``str``: the other side need not have this package, and a copy
+    outside its request has no source to carry.
+
     Example::
 
         >>> value = IncomingId(b"abc", "ascii")
         >>> value == "abc", isinstance(value, str)
         (True, True)
+        >>> import pickle
+        >>> type(pickle.loads(pickle.dumps(value)))
+        <class 'str'>
     """
 
     __slots__ = ()
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str.__str__(self),))
 
 
 class ChosenId(str):
@@ -90,10 +100,20 @@ class ChosenId(str):
 
     A ``str`` in every way, with two attributes: ``source`` and ``refused``
     (the :class:`Refusal`, or ``None``). Made with :func:`chosen_id`.
+    Pickled, it is a plain ``str``, as :class:`IncomingId` is.
+
+    Example::
+
+        >>> import pickle
+        >>> type(pickle.loads(pickle.dumps(chosen_id("abc", TRACEPARENT))))
+        <class 'str'>
     """
 
     source: str
     refused: Refusal | None
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str.__str__(self),))
 
 
 class Refusal(NamedTuple):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from starlette_correlate.config import check_header_name
+from starlette_correlate.config import check_written_header_name
 from starlette_correlate.context import (
     DEFAULT_HEADER,
     correlation_header_var,
@@ -64,6 +64,17 @@ def add_outbound_headers(
     correlation_id = correlation_id_var.get()
     if correlation_id is None:
         return
+    # Until a process first sets two IDs there are none to read.
+    two_ids = two_ids_var.get() if two_ids_in_use.seen else None
+    if (
+        two_ids is not None
+        and header_name is not None
+        and header_name.lower() == two_ids.header.lower()
+    ):
+        # A carrier pinned to the inherited header: that header carries the
+        # inherited ID, as at every hop, and this hop's ID goes under the
+        # host's header, where the callee finds its parent (D-peers-two-7).
+        header_name = None
     if header_name is None:
         header_name = correlation_header_var.get() or DEFAULT_HEADER
     if header_name not in headers:
@@ -71,8 +82,6 @@ def add_outbound_headers(
     traceparent = traceparent_var.get()
     if traceparent is not None and _TRACEPARENT not in headers:
         headers[_TRACEPARENT] = traceparent
-    # Until a process first sets two IDs there are none to read.
-    two_ids = two_ids_var.get() if two_ids_in_use.seen else None
     if two_ids is not None and two_ids.header not in headers:
         headers[two_ids.header] = two_ids.inherited
 
@@ -93,4 +102,4 @@ def checked_header_name(header_name: str | None) -> str | None:
     """  # noqa: E501
     if header_name is None:
         return None
-    return check_header_name(header_name, "header_name")
+    return check_written_header_name(header_name, "header_name")

@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - exercised with Django blocked
     ) from exc
 
 from starlette_correlate.config import ASGI_ONLY, EVERY_HOST
-from starlette_correlate.core import CorrelationCore
+from starlette_correlate.core import REPEATED_HEADER, CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.provenance import REFUSED_STATE_KEY, SOURCE_STATE_KEY
@@ -262,8 +262,9 @@ class CorrelationMiddleware:
             if value is not None:
                 text = str(value)
                 # Django joins a repeated header with commas: which copy is
-                # right cannot be told, so it counts as absent (as in ASGI).
-                return None if "," in text else text
+                # right cannot be told, so it is refused as repeated (as in
+                # ASGI). A single value with a comma cannot be told apart.
+                return REPEATED_HEADER if "," in text else text
         return None
 
     def process_request(self, request: HttpRequest) -> None:

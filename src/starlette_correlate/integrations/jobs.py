@@ -25,7 +25,7 @@ import logging
 from collections.abc import Hashable, Iterable, Mapping, MutableMapping
 from contextvars import ContextVar
 
-from starlette_correlate.config import check_header_name
+from starlette_correlate.config import check_written_header_name
 from starlette_correlate.context import correlation_header_var, correlation_id_var
 from starlette_correlate.fields import fields_checkpoint
 from starlette_correlate.ids import IdGenerator, checked_generator, is_safe_id
@@ -152,7 +152,7 @@ def _carried_header_name(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > _MAX_HEADER_NAME:
         return None
     try:
-        return check_header_name(value, HEADER_NAME_KEY)
+        return check_written_header_name(value, HEADER_NAME_KEY)
     except ValueError:
         return None
 
