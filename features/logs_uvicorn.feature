@@ -17,3 +17,11 @@ Feature: uvicorn's own lines carry the ID
       | format |
       | kv     |
       | json   |
+
+  @server
+  Scenario: With two IDs, the traceback line carries the inherited ID and the parent
+    Given uvicorn serving a two-ID service with the packaged "json" log configuration
+    When a client calls "/fail" with X-Request-ID "caller-1" and X-Correlation-ID "corr-1"
+    Then the "Exception in ASGI application" line carries the ID of the 500 response
+    And that line carries correlation_id "corr-1" and request_id_parent "caller-1"
+    And the traceback was logged exactly once

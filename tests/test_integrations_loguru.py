@@ -27,7 +27,7 @@ from starlette_correlate.integrations.loguru import (
 )
 from tests.support.guide import recipe
 from tests.support.logparse import run_with_id
-from tests.support.two_ids import two_ids_set
+from tests.support.two_ids import failed_two_id_request, two_ids_set
 
 
 class JsonSink:
@@ -203,6 +203,23 @@ def test_an_intercepted_traceback_gets_the_exception_s_id() -> None:
     line = sink.by_message("Exception in ASGI application\n")
     assert line["extra"] == {"cid": "req-u-6"}
     assert line["exception"]["type"] == "RuntimeError"
+
+
+def test_a_traceback_after_a_two_id_request_gets_its_two_ids() -> None:
+    exc = failed_two_id_request("hop-1", "corr-1", "caller-1")
+    with (
+        loguru_sink() as sink,
+        intercepting("tests.lg.late_two", InterceptHandler()) as lg,
+    ):
+        lg.error("Exception in ASGI application\n", exc_info=exc)
+        logger.opt(exception=exc).error("from loguru, late")
+    expected = {
+        "request_id": "hop-1",
+        "correlation_id": "corr-1",
+        "request_id_parent": "caller-1",
+    }
+    assert sink.by_message("Exception in ASGI application\n")["extra"] == expected
+    assert sink.by_message("from loguru, late")["extra"] == expected
 
 
 def test_a_broken_record_goes_to_handle_error_not_to_the_caller(

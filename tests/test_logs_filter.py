@@ -10,7 +10,7 @@ from starlette_correlate import CorrelationIdFilter, get_logger
 from starlette_correlate.errors import attach_correlation_id
 from starlette_correlate.fields import bound_fields
 from tests.support.logparse import run_with_id
-from tests.support.two_ids import two_ids_set
+from tests.support.two_ids import failed_two_id_request, two_ids_set
 
 
 def record(**attributes: object) -> logging.LogRecord:
@@ -122,6 +122,23 @@ def test_two_ids_a_first_hop_extra_and_renamed_fields() -> None:
     assert both.__dict__["correlation_id"] == "hop-1"
     assert both.__dict__["inherited_id"] == "corr-1"
     assert both.__dict__["correlation_id_parent"] == "-"
+
+
+def test_a_server_traceback_after_a_two_id_request_gets_its_two_ids() -> None:
+    exc = failed_two_id_request("hop-1", "corr-1", "caller-1")
+    late = record(exc_info=(RuntimeError, exc, None))
+    CorrelationIdFilter().filter(late)
+    assert (
+        late.__dict__["request_id"],
+        late.__dict__["correlation_id"],
+        late.__dict__["request_id_parent"],
+    ) == ("hop-1", "corr-1", "caller-1")
+    first_hop = failed_two_id_request("hop-2", "corr-2")
+    renamed = record(exc_info=(RuntimeError, first_hop, None))
+    CorrelationIdFilter(field="rid", placeholder="none").filter(renamed)
+    assert renamed.__dict__["rid"] == "hop-2"
+    assert renamed.__dict__["correlation_id"] == "corr-2"
+    assert renamed.__dict__["rid_parent"] == "none"
 
 
 @pytest.mark.parametrize("name", ["request_id", "msg", "bad name", "request_id_parent"])

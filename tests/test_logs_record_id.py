@@ -14,7 +14,7 @@ from starlette_correlate.logs.record_id import (
     two_id_fields,
 )
 from tests.support.logparse import run_with_id
-from tests.support.two_ids import two_ids_set
+from tests.support.two_ids import failed_two_id_request, two_ids_set
 
 
 def failed(correlation_id: str) -> RuntimeError:
@@ -57,10 +57,28 @@ def test_the_filter_keeps_a_record_with_a_malformed_exc_info() -> None:
 
 
 def test_record_two_ids_reads_the_variable_once_in_use() -> None:
-    assert record_two_ids() is None
+    assert record_two_ids(None) is None
     with two_ids_set("corr-1", "caller-1") as value:
-        assert record_two_ids() is value
-    assert record_two_ids() is None
+        assert record_two_ids(None) is value
+    assert record_two_ids(None) is None
+
+
+def test_record_two_ids_come_from_the_exception_with_the_id() -> None:
+    exc = failed_two_id_request("hop-1", "corr-1", "caller-1")
+    exc_info = (RuntimeError, exc, None)
+    # The server's line, after the request: ID and two IDs from the exception.
+    assert record_correlation_id(exc_info) == "hop-1"
+    late = record_two_ids(exc_info)
+    assert late is not None
+    assert (late.inherited, late.parent) == ("corr-1", "caller-1")
+    # Logged inside another two-ID request: that request's, all three.
+    with two_ids_set("corr-2", "caller-2") as value:
+        assert run_with_id("hop-2", lambda: record_correlation_id(exc_info)) == "hop-2"
+        assert run_with_id("hop-2", lambda: record_two_ids(exc_info)) is value
+        # A malformed exc_info counts as no exception.
+        assert record_two_ids((ValueError, "not an exception", None)) is value
+    # An exception that carries nothing: the (absent) context's.
+    assert record_two_ids((RuntimeError, RuntimeError(), None)) is None
 
 
 def test_two_id_fields_follow_the_id_field() -> None:

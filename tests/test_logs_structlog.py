@@ -19,7 +19,7 @@ from starlette_correlate.logs.structlog_processor import (
     add_correlation_id,
 )
 from tests.support.logparse import run_with_id
-from tests.support.two_ids import two_ids_set
+from tests.support.two_ids import failed_two_id_request, two_ids_set
 
 MODULE = "starlette_correlate.logs.structlog_processor"
 
@@ -64,6 +64,20 @@ def test_a_server_traceback_after_the_request_gets_the_exceptions_id() -> None:
     )
     assert foreign(record)["request_id"] == "req-5"
     assert foreign(logging.makeLogRecord({"msg": "m"}))["request_id"] == "-"
+
+
+def test_a_server_traceback_after_a_two_id_request_gets_its_two_ids() -> None:
+    exc = failed_two_id_request("hop-1", "corr-1", "caller-1")
+    record = logging.makeLogRecord(
+        {"msg": "Exception in ASGI application", "exc_info": (RuntimeError, exc, None)}
+    )
+    assert foreign(record) == {
+        "event": "x",
+        "_record": record,
+        "request_id": "hop-1",
+        "correlation_id": "corr-1",
+        "request_id_parent": "caller-1",
+    }
 
 
 def test_options() -> None:

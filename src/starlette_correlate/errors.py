@@ -8,7 +8,8 @@ answers an unhandled exception itself, through its own ``send``, before the
 exception leaves it, and then re-raises it: Starlette sees the response has
 started and sends nothing more; the server (or a test client) still gets the
 exception to log or raise. By the time the server logs the traceback our
-context variable has been reset, so the exception carries its ID with it.
+context variables have been reset, so the exception carries its ID with it,
+and with two IDs on, the request's inherited ID and parent too.
 """
 
 from __future__ import annotations
@@ -17,16 +18,27 @@ import asyncio
 import inspect
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from starlette_correlate.two_ids import TwoIds
+
+    # The first request's two IDs, and each task's (see _Carried).
+    _CarriedTwo: TypeAlias = tuple[
+        TwoIds | None, weakref.WeakKeyDictionary[object, TwoIds]
+    ]
+
 __all__ = [
     "ErrorResponseFactory",
     "attach_correlation_id",
     "choose_record_id",
+    "choose_record_two_ids",
     "correlation_id_from_exception",
     "default_error_response",
 ]
@@ -48,9 +60,18 @@ class _Carried:
     server's traceback line, logged in that task, names that request. Weak
     keys: a cached exception never keeps a finished task, or its entry,
     alive.
+
+    ``two`` holds the two IDs (:class:`~starlette_correlate.two_ids.TwoIds`)
+    of the same requests: the first request's (``None`` if it had none)
+    and each task's, entered together with that task's ID. It is set only
+    when a request with two IDs fails, and left unset otherwise, so a
+    service without two IDs makes and reads its holders as before
+    (D-peers-two-6).
     """
 
-    __slots__ = ("by_owner", "first", "logged")
+    __slots__ = ("by_owner", "first", "logged", "two")
+
+    two: _CarriedTwo
 
     def __init__(self, first: str) -> None:
         self.first = first
@@ -76,7 +97,9 @@ def _owner() -> tuple[asyncio.Task[Any] | None, bool]:
     return task, task is None
 
 
-def attach_correlation_id(exc: BaseException, correlation_id: str) -> None:
+def attach_correlation_id(
+    exc: BaseException, correlation_id: str, two_ids: TwoIds | None = None
+) -> None:
     """Record ``correlation_id`` on ``exc`` so its traceback can name it later.
 
     The ID is kept per running task: an exception object shared
@@ -85,6 +108,10 @@ def attach_correlation_id(exc: BaseException, correlation_id: str) -> None:
     request (a mounted app's own middleware) saw it first and answered the
     client with that ID. The first ID of all is also added as a note,
     printed under the traceback by every formatter, once.
+
+    ``two_ids``, a request's inherited ID and parent, is kept beside its
+    ID, entry for entry, so a line naming that ID names them too
+    (:func:`choose_record_two_ids`).
 
     Example::
 
@@ -98,12 +125,18 @@ def attach_correlation_id(exc: BaseException, correlation_id: str) -> None:
     if isinstance(carried, _Carried):
         if owner is not None and owner not in carried.by_owner:
             carried.by_owner[owner] = correlation_id
+            if two_ids is not None:
+                _carry_two(carried, owner, two_ids)
         return
     if getattr(exc, _ATTRIBUTE, None) is not None:
         return  # set by hand: leave it alone
     carried = _Carried(correlation_id)
+    if two_ids is not None:
+        carried.two = (two_ids, weakref.WeakKeyDictionary())
     if owner is not None:
         carried.by_owner[owner] = correlation_id
+        if two_ids is not None:
+            _carry_two(carried, owner, two_ids)
     try:
         setattr(exc, _CARRIED, carried)
         setattr(exc, _ATTRIBUTE, correlation_id)
@@ -114,23 +147,44 @@ def attach_correlation_id(exc: BaseException, correlation_id: str) -> None:
     exc.add_note(f"correlation ID: {correlation_id}")
 
 
-def _carried(exc: BaseException | None) -> tuple[str | None, _Carried | None, bool]:
-    """Return (ID, its holder, whether it is the current task's own) for ``exc``."""
+def _carry_two(carried: _Carried, owner: object, two_ids: TwoIds) -> None:
+    """Enter ``two_ids`` for ``owner``, whose ID was just entered in ``carried``."""
+    two: _CarriedTwo | None = getattr(carried, "two", None)
+    if two is None:  # the first request had no two IDs
+        two = carried.two = (None, weakref.WeakKeyDictionary())
+    two[1][owner] = two_ids
+
+
+def _choose(
+    context_id: str | None, exc: BaseException | None
+) -> tuple[str | None, bool, _Carried | None, bool]:
+    """Return a record's ID, whether it is the exception's, its holder, and own.
+
+    The one home of the rule :func:`choose_record_id` states, walking
+    ``exc`` and its causes once. ``own``: the ID is the running task's
+    entry in the holder (else the holder's first); the holder is ``None``
+    for an ID set by hand. With ``context_id`` ``None``, the exception's
+    ID (:func:`correlation_id_from_exception`).
+    """
     seen = 0
     while exc is not None and seen < 8:
         carried = getattr(exc, _CARRIED, None)
         if isinstance(carried, _Carried):
-            owner, _ = _owner()
+            owner, in_callback = _owner()
             own = carried.by_owner.get(owner) if owner is not None else None
             if own is not None:
-                return own, carried, True
-            return carried.first, carried, False
+                return own, True, carried, True
+            if context_id is None or in_callback:
+                return carried.first, True, carried, False
+            return context_id, False, None, False
         correlation_id = getattr(exc, _ATTRIBUTE, None)
         if isinstance(correlation_id, str):
-            return correlation_id, None, False
+            if context_id is None or _owner()[1]:
+                return correlation_id, True, None, False
+            return context_id, False, None, False
         exc = exc.__cause__ or exc.__context__
         seen += 1
-    return None, None, False
+    return context_id, False, None, False
 
 
 def correlation_id_from_exception(exc: BaseException | None) -> str | None:
@@ -146,7 +200,7 @@ def correlation_id_from_exception(exc: BaseException | None) -> str | None:
         >>> correlation_id_from_exception(ValueError()) is None
         True
     """
-    return _carried(exc)[0]
+    return _choose(None, exc)[0]
 
 
 def choose_record_id(context_id: str | None, exc: BaseException | None) -> str | None:
@@ -174,12 +228,44 @@ def choose_record_id(context_id: str | None, exc: BaseException | None) -> str |
     """
     if exc is None:
         return context_id
-    carried, _, own = _carried(exc)
-    if carried is None or own:
-        return context_id if carried is None else carried
-    if context_id is None:
-        return carried
-    return carried if _owner()[1] else context_id
+    return _choose(context_id, exc)[0]
+
+
+def choose_record_two_ids(
+    context_id: str | None, context_two: TwoIds | None, exc: BaseException | None
+) -> TwoIds | None:
+    """Return the two IDs a log record names, beside :func:`choose_record_id`'s ID.
+
+    When the record's ID is the exception's (the server's traceback line,
+    logged after the request's context was reset), the two IDs the
+    exception carries for that same entry: the running task's, or the
+    first request's; ``None`` if that request had none. Otherwise the
+    context's ``context_two``. ``context_id`` is the context's ID, as
+    given to :func:`choose_record_id`.
+
+    Example::
+
+        >>> from starlette_correlate.two_ids import TwoIds
+        >>> exc = ValueError("boom")
+        >>> two = TwoIds("corr-1", "caller-1", "X-Correlation-ID")
+        >>> attach_correlation_id(exc, "abc", two)
+        >>> choose_record_two_ids(None, None, exc).inherited
+        'corr-1'
+        >>> choose_record_two_ids("xyz", None, None) is None
+        True
+    """
+    if exc is None:
+        return context_two
+    _, from_exception, holder, own = _choose(context_id, exc)
+    if not from_exception:
+        return context_two
+    # Unset unless a two-ID request failed with it (see _Carried).
+    two: _CarriedTwo | None = None if holder is None else getattr(holder, "two", None)
+    if two is None:  # an ID set by hand, or requests without two IDs
+        return None
+    if own:
+        return two[1].get(_owner()[0])
+    return two[0]
 
 
 def mark_logged(exc: BaseException) -> None:

@@ -261,7 +261,9 @@ class CorrelationMiddleware:
         except BaseException as exc:
             failure = exc
             if isinstance(exc, Exception):
-                await self._fail(scope, receive, send_with_id, exc, started)
+                await self._fail(
+                    scope, receive, send_with_id, exc, started, two_ids=two_ids
+                )
             raise
         # 5. Reset, on every way out.
         finally:
@@ -312,14 +314,17 @@ class CorrelationMiddleware:
         send: Send,
         exc: Exception,
         started: bool,
+        *,
+        two_ids: TwoIds | None,
     ) -> None:
         """Answer an unhandled error: the one place, whatever the options.
 
-        The exception carries the ID (D-core-4); the error log, when on,
+        The exception carries the ID, and with two IDs on the inherited ID
+        and parent (D-core-4, D-peers-two-6); the error log, when on,
         writes its traceback while the ID is still set; a 500 naming the ID
         goes out if no response has started.
         """
-        attach_correlation_id(exc, scope["state"][STATE_KEY])
+        attach_correlation_id(exc, scope["state"][STATE_KEY], two_ids)
         if self._error_logger is not None:
             log_unhandled(self._error_logger, scope, exc)
         if not started and scope["type"] == "http":

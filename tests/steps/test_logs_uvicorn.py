@@ -64,7 +64,9 @@ def world() -> Iterator[World]:
         "configuration"
     )
 )
-def uvicorn_serving(world: World, output: str, tmp_path: Path) -> None:
+def uvicorn_serving(
+    world: World, output: str, tmp_path: Path, app: str = "examples.service:app"
+) -> None:
     # As a user does: the command's output, written to a file of their own.
     printed = subprocess.run(
         [COMMAND, "log-config", "uvicorn", "--format", output],
@@ -76,10 +78,18 @@ def uvicorn_serving(world: World, output: str, tmp_path: Path) -> None:
     config = tmp_path / "log.json"
     config.write_text(printed.stdout, encoding="utf-8")
     world.server = world.stack.enter_context(
-        serve_in_subprocess(
-            "examples.service:app", extra_args=["--log-config", str(config)]
-        )
+        serve_in_subprocess(app, extra_args=["--log-config", str(config)])
     )
+
+
+@given(
+    parsers.parse(
+        'uvicorn serving a two-ID service with the packaged "{output}" log '
+        "configuration"
+    )
+)
+def uvicorn_serving_two_ids(world: World, output: str, tmp_path: Path) -> None:
+    uvicorn_serving(world, output, tmp_path, "tests.support.two_id_services:front")
 
 
 @when(parsers.parse('a client calls "{first}" and then "{second}"'))
@@ -90,6 +100,24 @@ def client_calls(world: World, first: str, second: str) -> None:
             response = client.get(path)
             assert response.status_code == status
             world.ids[path] = response.headers["x-request-id"]
+    world.parse(world.server.stop())
+
+
+@when(
+    parsers.parse(
+        'a client calls "{path}" with X-Request-ID "{cid}" and X-Correlation-ID '
+        '"{inherited}"'
+    )
+)
+def client_calls_two_ids(world: World, path: str, cid: str, inherited: str) -> None:
+    assert world.server is not None
+    response = httpx.get(
+        f"{world.server.url}{path}",
+        headers={"X-Request-ID": cid, "X-Correlation-ID": inherited},
+    )
+    assert response.status_code == 500
+    assert response.headers["x-correlation-id"] == inherited
+    world.ids[path] = response.headers["x-request-id"]
     world.parse(world.server.stop())
 
 
@@ -120,3 +148,16 @@ def traceback_once(world: World) -> None:
         assert len(with_traceback) == 1
         everything = "\n".join(json.dumps(line) for line in lines)
         assert everything.count("RuntimeError: something broke in /fail") == 1
+
+
+@then(
+    parsers.parse(
+        'that line carries correlation_id "{inherited}" and request_id_parent '
+        '"{parent}"'
+    )
+)
+def error_line_two_ids(world: World, inherited: str, parent: str) -> None:
+    for lines in world.by("uvicorn.error", "Exception in ASGI application"):
+        (line,) = lines
+        assert line.get("correlation_id") == inherited
+        assert line.get("request_id_parent") == parent

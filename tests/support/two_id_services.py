@@ -2,7 +2,8 @@
 
 ``front`` handles ``/hop`` by calling ``back``'s ``/work`` (at
 ``BACKEND_URL``) through the httpx integration; each answers with the IDs
-it ran under, and logs one line.
+it ran under, and logs one line. ``front``'s ``/fail`` raises, for
+features/logs_uvicorn.feature (the server's traceback line).
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ async def work(request: Request) -> JSONResponse:
     return JSONResponse(_ids())
 
 
-front = Starlette(routes=[Route("/hop", hop)])
+async def fail(request: Request) -> JSONResponse:
+    """Fail, so the server logs the traceback after the request's context."""
+    raise RuntimeError("something broke in /fail")
+
+
+front = Starlette(routes=[Route("/hop", hop), Route("/fail", fail)])
 front.add_middleware(CorrelationMiddleware, inherited_header=INHERITED)
 
 back = Starlette(routes=[Route("/work", work)])

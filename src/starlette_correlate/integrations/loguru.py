@@ -72,7 +72,8 @@ def make_patcher(
     ``placeholder``. The fields bound for the request (``user_id`` and so
     on) are added beside it, and in a request with two IDs the inherited
     ID (``extra["correlation_id"]``, ``inherited_field``) and the caller's
-    request ID (``extra["<field>_parent"]``). A key already in ``extra`` (from
+    request ID (``extra["<field>_parent"]``), for a late traceback those
+    its exception carries. A key already in ``extra`` (from
     ``logger.bind``, ``logger.contextualize`` or a keyword argument) is
     kept. Options are checked here, so a bad one fails at configuration.
 
@@ -109,7 +110,7 @@ def make_patcher(
         # read (setting two IDs marks fields in use too).
         if not fields_in_use.seen:
             return
-        two_ids = record_two_ids()
+        two_ids = record_two_ids(record["exception"])
         if two_ids is not None:
             if inherited_key not in extra:
                 extra[inherited_key] = two_ids.inherited

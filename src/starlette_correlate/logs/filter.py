@@ -44,7 +44,8 @@ class CorrelationIdFilter(logging.Filter):
     record attribute or method is never written. A record whose exception
     left a request after that request's context was gone (the server's own
     "Exception in ASGI application" line) gets the ID the exception
-    carries. The filter never drops a record.
+    carries, and with two IDs the inherited ID and parent it carries
+    (D-peers-two-6). The filter never drops a record.
 
     Example::
 
@@ -135,7 +136,8 @@ class CorrelationIdFilter(logging.Filter):
 
     def _stamp_more(self, record: logging.LogRecord) -> None:
         """Stamp the two IDs and the bound fields, when there are any."""
-        two_ids = record_two_ids()
+        # From the record's exception when its ID is (D-peers-two-6).
+        two_ids = record_two_ids(record.exc_info)
         if two_ids is not None:
             if not hasattr(record, self.inherited_field):
                 setattr(record, self.inherited_field, two_ids.inherited)

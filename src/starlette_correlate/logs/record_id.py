@@ -3,14 +3,16 @@
 The stdlib filter, the structlog processor and the loguru patcher and
 intercept handler all ask :func:`record_correlation_id`, so a change to the
 rule (say, which of the current ID and the exception's ID wins) lands once.
-A value the caller set on the record (``extra=``, ``bind``) is kept by each
-caller before it asks; the placeholder is each caller's own option.
+:func:`record_two_ids` is the same rule's answer for the inherited ID and
+the parent. A value the caller set on the record (``extra=``, ``bind``) is
+kept by each caller before it asks; the placeholder is each caller's own
+option.
 """
 
 from __future__ import annotations
 
 from starlette_correlate.context import correlation_id_var
-from starlette_correlate.errors import choose_record_id
+from starlette_correlate.errors import choose_record_id, choose_record_two_ids
 from starlette_correlate.two_ids import TwoIds, two_ids_in_use, two_ids_var
 
 __all__ = ["record_correlation_id", "record_two_ids", "two_id_fields"]
@@ -48,8 +50,16 @@ def record_correlation_id(exc_info: object) -> str | None:
     return correlation_id
 
 
-def record_two_ids() -> TwoIds | None:
-    """Return the two IDs for a record, or ``None`` outside a two-ID request.
+def record_two_ids(exc_info: object) -> TwoIds | None:
+    """Return the two IDs for a record with ``exc_info``, or ``None`` without.
+
+    They go with the record's ID (:func:`record_correlation_id`): when it
+    is the one its exception carries (the server's traceback line, logged
+    after the request's context is gone), the inherited ID and parent that
+    exception carries for the same request, by
+    :func:`~starlette_correlate.errors.choose_record_two_ids`; otherwise
+    the current request's, or ``None`` outside a two-ID request.
+    ``exc_info`` is read as :func:`record_correlation_id` reads it.
 
     Reads nothing until a process first sets two IDs
     (:data:`~starlette_correlate.two_ids.two_ids_in_use`), so a service
@@ -57,10 +67,26 @@ def record_two_ids() -> TwoIds | None:
 
     Example::
 
-        >>> record_two_ids() is None
+        >>> import contextvars
+        >>> from starlette_correlate.errors import attach_correlation_id
+        >>> from starlette_correlate.two_ids import TwoIds, set_two_ids
+        >>> record_two_ids(None) is None
         True
+        >>> two = TwoIds("corr-1", "caller-1", "X-Correlation-ID")
+        >>> _ = contextvars.copy_context().run(set_two_ids, two)  # a request ran
+        >>> error = ValueError("boom")
+        >>> attach_correlation_id(error, "req-1", two)  # and failed
+        >>> record_two_ids((ValueError, error, None)).parent
+        'caller-1'
     """
-    return two_ids_var.get() if two_ids_in_use.seen else None
+    if not two_ids_in_use.seen:
+        return None
+    current = two_ids_var.get()
+    if isinstance(exc_info, tuple) and len(exc_info) > 1:
+        exception = exc_info[1]
+        if isinstance(exception, BaseException):
+            return choose_record_two_ids(correlation_id_var.get(), current, exception)
+    return current
 
 
 def two_id_fields(field: str, inherited_field: str | None = None) -> tuple[str, str]:

@@ -41,8 +41,8 @@ class CorrelationIdProcessor:
     (uvicorn's traceback line is logged after the request's context is
     gone). Outside a request the field is ``placeholder``. In a request
     with two IDs, ``correlation_id`` (``inherited_field``) and
-    ``<field>_parent`` are added too (see
-    :class:`~starlette_correlate.logs.CorrelationIdFilter`).
+    ``<field>_parent`` are added too, for that traceback line from the
+    exception (see :class:`~starlette_correlate.logs.CorrelationIdFilter`).
 
     Example::
 
@@ -88,7 +88,10 @@ class CorrelationIdProcessor:
         # read (setting two IDs marks fields in use too).
         if not fields_in_use.seen:
             return event_dict
-        two_ids = record_two_ids()
+        record = event_dict.get("_record")
+        two_ids = record_two_ids(
+            record.exc_info if isinstance(record, logging.LogRecord) else None
+        )
         if two_ids is not None:
             event_dict.setdefault(self.inherited_field, two_ids.inherited)
             parent = two_ids.parent
