@@ -144,6 +144,9 @@ class CorrelationMiddleware:
             or self._two_ids
         )
         self._header_check = _header_check(core.header_name)
+        self._inherited_check = (
+            None if self._two_ids is None else _header_check(self._two_ids.header)
+        )
 
     @property
     def store(self) -> ContextStore:
@@ -225,12 +228,17 @@ class CorrelationMiddleware:
         line: AccessLine | None = None
         tokens: list[tuple[Token[Any], object]] | None = None
         two_token: Token[TwoIds | None] | None = None
+        also: tuple[HeaderCheck, tuple[bytes, bytes]] | None = None
         if extras:
             if two_ids is not None:
                 two_token = set_two_ids(two_ids)
                 state[INHERITED_STATE_KEY] = two_ids.inherited
                 state[PARENT_STATE_KEY] = two_ids.parent
-                send = _sending_header(send, two_ids.header, two_ids.inherited)
+                inherited_check = self._inherited_check
+                if inherited_check is not None:  # made with the two-ID rule
+                    # Added by send_with_id beside ours: no second wrapper.
+                    inherited = two_ids.inherited.encode("latin-1")
+                    also = (inherited_check, (inherited_check[0], inherited))
             if self._access_log is not None:
                 # The access line watches what the client gets: our header
                 # and our answer to an error included.
@@ -246,6 +254,8 @@ class CorrelationMiddleware:
             if not started and message["type"] in _STARTS:
                 started = True
                 message = _with_header(message, check, header)
+                if also is not None:
+                    message = _with_header(message, *also)
             await send(message)
 
         # 4. Run the app, with the features that are on; answer its error.
@@ -380,26 +390,6 @@ def _with_header(
         if len(name) == length and name[0] in initials and name.lower() == wanted:
             return message
     return dict(message, headers=[*headers, header])
-
-
-def _sending_header(send: Send, name: str, value: str) -> Send:
-    """Return ``send`` adding header ``name: value`` to the response's start.
-
-    Wraps ``send`` only for a feature that is on (the inherited ID of two
-    IDs), so the default configuration never pays for it.
-    """
-    check = _header_check(name)
-    header = (check[0], value.encode("latin-1"))
-    started = False
-
-    async def send_with_header(message: Message) -> None:
-        nonlocal started
-        if not started and message["type"] in _STARTS:
-            started = True
-            message = _with_header(message, check, header)
-        await send(message)
-
-    return send_with_header
 
 
 def _client_host(scope: Scope) -> str | None:
