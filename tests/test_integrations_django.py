@@ -408,6 +408,8 @@ def test_the_request_header_replaces_every_spelling_and_alias_in_meta() -> None:
     request.META["HTTP_X_REQUEST_ID"] = "a,b"
     request.META["HTTP_ACCEPT"] = "*/*"
     assert request.headers["X-Request-ID"]  # cached before the middleware runs
+    environ = request.META  # under WSGI, the server's own dict
+    before = dict(environ)
     middleware = CorrelationMiddleware(
         view,
         incoming_headers=["X-Request-ID", "X-Alias"],
@@ -419,6 +421,7 @@ def test_the_request_header_replaces_every_spelling_and_alias_in_meta() -> None:
     chosen = response["X-Request-ID"]
     assert seen == [(chosen, ["HTTP_X_REQUEST_ID"])]
     assert request.META["HTTP_ACCEPT"] == "*/*"
+    assert environ == before
 
 
 def test_without_the_option_the_request_headers_are_left_alone() -> None:

@@ -141,10 +141,12 @@ def _rewrite_meta(
 
     Every ``META`` entry whose header name is one of the feature's is
     removed, whatever its key's spelling; the feature's pairs are written
-    under the key a server uses. ``request.headers`` is a cached view of
-    ``META``, so it is dropped to be rebuilt on its next read.
+    under the key a server uses. ``META`` is a copy: under WSGI it is the
+    server's own environ, which is never changed (as the ASGI scope's
+    header list, D-peers-headers-1). ``request.headers`` is a cached view
+    of ``META``, so it is dropped to be rebuilt on its next read.
     """
-    meta = request.META
+    meta = request.META = dict(request.META)
     names = feature.names
     for key in [
         key
