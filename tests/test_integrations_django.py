@@ -370,7 +370,14 @@ def test_strict_mode_answers_before_the_view_in_sync_and_async_mode() -> None:
             get_response, on_invalid="reject", store=store
         )
         result = middleware(factory.get("/", headers={"X-Request-ID": hostile}))
-        response = asyncio.run(result) if isinstance(result, Awaitable) else result
+        if isinstance(result, HttpResponseBase):
+            response = result
+        else:
+
+            async def wait(call: Awaitable[HttpResponseBase]) -> HttpResponseBase:
+                return await call
+
+            response = asyncio.run(wait(result))
         assert isinstance(response, HttpResponse)
         assert response.status_code == 400
         body = json.loads(response.content)

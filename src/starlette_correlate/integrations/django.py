@@ -253,8 +253,14 @@ class CorrelationMiddleware:
     Options come from the ``STARLETTE_CORRELATE`` setting, a dict with the
     keyword options of :class:`~starlette_correlate.core.CorrelationCore`
     (``validator`` and ``generator`` may be dotted paths); keyword arguments
-    to the constructor win over it. Bad options raise
-    ``ImproperlyConfigured`` when Django loads the middleware.
+    to the constructor win over it. Bad options, and those only the ASGI
+    middleware has, raise ``ImproperlyConfigured`` when Django loads the
+    middleware. The opt-in ones work as in ASGI, from the same code:
+    ``on_invalid="reject"`` answers a refused ID with a 400 before the
+    view; ``set_request_header`` puts the chosen ID in ``request.META``
+    and ``request.headers``; ``inherited_header`` turns on two IDs
+    (``request.inherited_id``, ``request.parent_id``, and the inherited
+    header on the response).
 
     Example::
 
@@ -410,9 +416,11 @@ class CorrelationMiddleware:
         header = self.core.header_name
         if header not in response:
             response[header] = correlation_id
-        two_ids: TwoIds | None = getattr(request, _TWO_IDS_ATTRIBUTE, None)
-        if two_ids is not None and two_ids.header not in response:
-            response[two_ids.header] = two_ids.inherited
+        if self.core.two_ids is not None:
+            # Looked up only when on: a missing attribute costs a raise.
+            two_ids: TwoIds | None = getattr(request, _TWO_IDS_ATTRIBUTE, None)
+            if two_ids is not None and two_ids.header not in response:
+                response[two_ids.header] = two_ids.inherited
         if isinstance(response, StreamingHttpResponse):
 
             def release() -> bool:
