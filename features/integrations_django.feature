@@ -91,3 +91,61 @@ Feature: Django middleware on the split-phase core
     When the ASGI handler serves 20 concurrent requests with distinct IDs
     Then each response header and each view's log line carry that request's own ID
     And the context store is empty
+
+  Scenario Outline: Strict mode answers a refused ID with a 400 and never calls the view
+    Given the middleware rejects refused IDs
+    When the <client> requests the ids view with X-Request-ID "two words"
+    Then the response status is 400
+    And the response header X-Request-ID is a UUIDv7
+    And the JSON body names the response header's ID and the reason "unsafe"
+    And no response carries "two words"
+    And the view was not called
+    And no correlation ID is set afterwards
+    And the context store is empty
+
+    Examples:
+      | client       |
+      | test client  |
+      | WSGI handler |
+      | ASGI handler |
+
+  Scenario Outline: The view finds the chosen ID in the request's headers
+    Given the middleware writes the ID into the request's headers
+    When the <client> requests the ids view with X-Request-ID "<sent>"
+    Then the response status is 200
+    And the view read the response header's ID in request.headers and request.META, once
+    And no response carries "two words"
+    And the context store is empty
+
+    Examples:
+      | client       | sent        |
+      | test client  | two words   |
+      | WSGI handler | first,again |
+      | ASGI handler | dj-hdr-1    |
+
+  Scenario Outline: Two IDs: a fresh ID for this hop, the caller's as parent
+    Given the middleware keeps an inherited ID in "X-Correlation-ID"
+    When the <client> requests the ids view with X-Request-ID "caller-1" and X-Correlation-ID "corr-1"
+    Then the response status is 200
+    And the response header X-Request-ID is a UUIDv7
+    And the response header X-Correlation-ID is "corr-1"
+    And the view saw inherited "corr-1" and parent "caller-1" on the request and in the context
+    And no two IDs are set afterwards
+    And the context store is empty
+
+    Examples:
+      | client       |
+      | test client  |
+      | WSGI handler |
+      | ASGI handler |
+
+  Scenario: Two IDs: a refused inherited ID starts here, and strict mode rejects it
+    Given the middleware keeps an inherited ID in "X-Correlation-ID"
+    And the middleware rejects refused IDs
+    When the test client requests the ids view with X-Request-ID "caller-1" and X-Correlation-ID "two words"
+    Then the response status is 400
+    And the JSON body names the response header's ID and the reason "unsafe"
+    And the response header X-Correlation-ID is the response header's X-Request-ID
+    And the view was not called
+    And no two IDs are set afterwards
+    And the context store is empty

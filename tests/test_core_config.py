@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from starlette_correlate import CorrelationCore, CorrelationMiddleware, TrustedSources
-from starlette_correlate.config import CorrelationConfig, CorrelationOptions
+from starlette_correlate.config import (
+    ASGI_ONLY,
+    EVERY_HOST,
+    CorrelationConfig,
+    CorrelationOptions,
+)
 from starlette_correlate.middleware import STATE_KEY
 
 
@@ -175,3 +180,19 @@ def test_a_header_the_library_writes_must_not_mean_something_else(
     with pytest.raises(ValueError, match=rf"{option}: .* already means something"):
         CorrelationConfig(**{option: name})  # type: ignore[arg-type]
     assert CorrelationConfig(incoming_headers=[name, "X-Request-ID"])
+
+
+def test_every_host_takes_the_rule_strict_mode_the_header_and_two_ids() -> None:
+    # Django reads EVERY_HOST (D-django-4); what stays ASGI-only is named.
+    assert {"set_request_header", "on_invalid", "inherited_header"} <= EVERY_HOST
+    assert {
+        "error_response",
+        "access_log",
+        "error_log",
+        "extractors",
+        "resolver",
+        "resolver_timeout",
+        "trace_context",
+        "adopt_trace_id",
+    } == ASGI_ONLY
+    assert not ASGI_ONLY & EVERY_HOST

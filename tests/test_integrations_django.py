@@ -7,6 +7,7 @@ import contextvars
 import gc
 import importlib
 import io
+import json
 import logging
 import logging.config
 import sys
@@ -31,9 +32,11 @@ from starlette_correlate import (
     correlation_id_from_exception,
     get_correlation_id,
     get_fields,
+    get_inherited_id,
     uuid7,
 )
 from starlette_correlate.core import REPEATED_HEADER
+from starlette_correlate.errors import choose_record_two_ids
 from starlette_correlate.integrations.django import (
     CorrelationMiddleware,
     default_store,
@@ -78,8 +81,8 @@ def test_the_core_does_not_import_django() -> None:
     [
         ({"header_nam": "X-Id"}, r"unknown option\(s\) 'header_nam'"),
         (
-            {"inherited_header": "X-Correlation-ID"},
-            "'inherited_header' belong\\(s\\) to the ASGI middleware only",
+            {"access_log": True},
+            "'access_log' belong\\(s\\) to the ASGI middleware only",
         ),
         (["trusted_sources"], "must be a dict"),
         ({"trusted_sources": ["10.0.0.0/33"]}, "not an IP address or CIDR range"),
@@ -347,3 +350,156 @@ def test_django_refuses_a_repeated_id_header_as_repeated() -> None:
     assert isinstance(response, HttpResponseBase)
     assert response["X-Request-ID"] != "first,second"
     assert seen == [("replaced", Refusal("repeated", 0))]
+
+
+def test_strict_mode_answers_before_the_view_in_sync_and_async_mode() -> None:
+    called: list[str] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        called.append("sync")
+        return HttpResponse()
+
+    async def async_view(request: HttpRequest) -> HttpResponse:
+        called.append("async")
+        return HttpResponse()
+
+    store = ContextStore()
+    hostile = "x" * 300
+    for get_response in (view, async_view):
+        middleware = CorrelationMiddleware(
+            get_response, on_invalid="reject", store=store
+        )
+        result = middleware(factory.get("/", headers={"X-Request-ID": hostile}))
+        if isinstance(result, HttpResponseBase):
+            response = result
+        else:
+
+            async def wait(call: Awaitable[HttpResponseBase]) -> HttpResponseBase:
+                return await call
+
+            response = asyncio.run(wait(result))
+        assert isinstance(response, HttpResponse)
+        assert response.status_code == 400
+        body = json.loads(response.content)
+        assert body["reason"] == "too_long"
+        assert body["request_id"] == response["X-Request-ID"] != hostile
+        assert hostile not in response.content.decode()
+    assert called == []
+    assert get_correlation_id() is None
+    assert len(store) == 0
+
+
+def test_strict_mode_lets_an_accepted_or_absent_id_through() -> None:
+    middleware = CorrelationMiddleware(ok, on_invalid="reject", store=ContextStore())
+    for headers in ({"X-Request-ID": "fine-1"}, {}):
+        response = middleware(factory.get("/", headers=headers))
+        assert isinstance(response, HttpResponse)
+        assert response.status_code == 200
+        assert response.content.decode() == response["X-Request-ID"]
+
+
+def test_the_request_header_replaces_every_spelling_and_alias_in_meta() -> None:
+    seen: list[tuple[str | None, list[str]]] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        ids = sorted(
+            key
+            for key in request.META
+            if "REQUEST-ID" in key.upper().replace("_", "-") or "ALIAS" in key
+        )
+        seen.append((request.headers.get("X-Request-ID"), ids))
+        return HttpResponse()
+
+    request = factory.get("/", headers={"X-Alias": "alias-value"})
+    request.META["HTTP_X-Request-ID"] = "two words"  # the test client's spelling
+    request.META["HTTP_X_REQUEST_ID"] = "a,b"
+    request.META["HTTP_ACCEPT"] = "*/*"
+    assert request.headers["X-Request-ID"]  # cached before the middleware runs
+    environ = request.META  # under WSGI, the server's own dict
+    before = dict(environ)
+    middleware = CorrelationMiddleware(
+        view,
+        incoming_headers=["X-Request-ID", "X-Alias"],
+        set_request_header=True,
+        store=ContextStore(),
+    )
+    response = middleware(request)
+    assert isinstance(response, HttpResponse)
+    chosen = response["X-Request-ID"]
+    assert seen == [(chosen, ["HTTP_X_REQUEST_ID"])]
+    assert request.META["HTTP_ACCEPT"] == "*/*"
+    assert environ == before
+
+
+def test_without_the_option_the_request_headers_are_left_alone() -> None:
+    request = factory.get("/", headers={"X-Request-ID": "two words"})
+    response = CorrelationMiddleware(ok, store=ContextStore())(request)
+    assert isinstance(response, HttpResponse)
+    assert request.headers["X-Request-ID"] == "two words"
+
+
+def test_with_two_ids_the_inherited_header_is_rewritten_too() -> None:
+    request = factory.get(
+        "/", headers={"X-Request-ID": "caller-1", "X-Correlation-ID": "a,b"}
+    )
+    middleware = CorrelationMiddleware(
+        ok,
+        set_request_header=True,
+        inherited_header="X-Correlation-ID",
+        store=ContextStore(),
+    )
+    response = middleware(request)
+    assert isinstance(response, HttpResponse)
+    # A repeated inherited header is refused: the inherited ID starts here.
+    assert response["X-Correlation-ID"] == response["X-Request-ID"]
+    assert request.headers["X-Correlation-ID"] == response["X-Correlation-ID"]
+    assert request.headers["X-Request-ID"] == response["X-Request-ID"]
+    assert request.correlation_id_refused == Refusal("repeated", 0)  # type: ignore[attr-defined]
+    assert request.parent_id == "caller-1"  # type: ignore[attr-defined]
+
+
+def test_two_ids_ride_on_an_escaping_exception_and_are_reset() -> None:
+    def fail(request: HttpRequest) -> HttpResponse:
+        assert get_inherited_id() == "corr-9"
+        raise RuntimeError("escaped")
+
+    store = ContextStore()
+    middleware = CorrelationMiddleware(
+        fail, inherited_header="X-Correlation-ID", store=store
+    )
+    request = factory.get(
+        "/", headers={"X-Request-ID": "caller-9", "X-Correlation-ID": "corr-9"}
+    )
+    with pytest.raises(RuntimeError) as caught:
+        middleware(request)
+    two = choose_record_two_ids(None, None, caught.value)
+    assert two is not None
+    assert (two.inherited, two.parent) == ("corr-9", "caller-9")
+    assert get_inherited_id() is None
+    assert len(store) == 0
+
+
+def test_process_exception_attaches_the_two_ids() -> None:
+    middleware = CorrelationMiddleware(
+        ok, inherited_header="X-Correlation-ID", store=ContextStore()
+    )
+    request = factory.get("/", headers={"X-Correlation-ID": "corr-7"})
+    middleware.process_request(request)
+    exc = ValueError("in the view")
+    middleware.process_exception(request, exc)
+    middleware.process_response(request, HttpResponse(status=500))
+    two = choose_record_two_ids(None, None, exc)
+    assert two is not None
+    assert (two.inherited, two.parent) == ("corr-7", None)
+
+
+def test_an_inherited_header_the_view_set_is_kept() -> None:
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(headers={"X-Correlation-ID": "the-views-own"})
+
+    middleware = CorrelationMiddleware(
+        view, inherited_header="X-Correlation-ID", store=ContextStore()
+    )
+    response = middleware(factory.get("/", headers={"X-Correlation-ID": "corr-3"}))
+    assert isinstance(response, HttpResponse)
+    assert response["X-Correlation-ID"] == "the-views-own"

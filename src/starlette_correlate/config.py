@@ -136,8 +136,10 @@ proxies or tracing; pick a name of your own, e.g. 'X-Request-ID'
 class CorrelationConfig:
     """Every option of the library's hosts, checked once when it is made.
 
-    The first six make up the ID rule and are accepted by every host; the
-    rest belong to the ASGI middleware. After construction the values are
+    The first six make up the ID rule; they, ``set_request_header``,
+    ``on_invalid`` and ``inherited_header`` are accepted by every host
+    (:data:`EVERY_HOST`); the rest belong to the ASGI middleware
+    (:data:`ASGI_ONLY`). After construction the values are
     normalised: ``incoming_headers`` is a non-empty tuple, ``generator`` is
     the checked generator, ``trusted_sources`` a
     :class:`~starlette_correlate.trust.TrustedSources` (or ``None``), and
@@ -182,11 +184,11 @@ class CorrelationConfig:
     """Bind the W3C ``traceparent``'s ``trace_id``; forward the header."""
     adopt_trace_id: bool = field(default=False, metadata=_ASGI)
     """Use the trace ID as the correlation ID when none came (implies the above)."""
-    set_request_header: bool = field(default=False, metadata=_ASGI)
+    set_request_header: bool = False
     """Write the chosen ID into the request's headers, once, for code further in."""
-    on_invalid: OnInvalid = field(default="replace", metadata=_ASGI)
+    on_invalid: OnInvalid = "replace"
     """``"replace"`` a refused incoming ID, or ``"reject"`` the request (400)."""
-    inherited_header: str | None = field(default=None, metadata=_ASGI)
+    inherited_header: str | None = None
     """Two IDs: the header of an inherited ID kept end to end; ``None``: off."""
 
     def __post_init__(self) -> None:
@@ -302,7 +304,8 @@ ASGI_ONLY: Final = frozenset(
 EVERY_HOST: Final = frozenset(
     option.name for option in fields(CorrelationConfig) if not option.metadata
 )
-"""The options of the ID rule, which every host accepts."""
+"""The options every host accepts: the ID rule, strict mode, the ID in the
+request's headers and two IDs (D-django-4)."""
 
 
 class CorrelationOptions(TypedDict, total=False):

@@ -53,7 +53,7 @@ from starlette_correlate.provenance import (
 )
 from starlette_correlate.store import ContextStore
 from starlette_correlate.trust import TrustedSources
-from starlette_correlate.two_ids import TwoIdsRule
+from starlette_correlate.two_ids import TwoIdsRule, set_two_ids
 
 __all__ = [
     "DEFAULT_HEADER",
@@ -386,14 +386,7 @@ class CorrelationCore:
             >>> CorrelationCore().decide("a b").refused
             Refusal(reason='unsafe', length=3)
         """
-        raw = (
-            None
-            if incoming is None
-            else _REPEATED
-            if incoming is REPEATED_HEADER
-            else _encode(incoming)
-        )
-        chosen = self.choose(raw, client_host, trace_id)
+        chosen = self.choose(_raw(incoming), client_host, trace_id)
         return Choice(chosen, source_of(chosen) or GENERATED, refusal_of(chosen))
 
     def request_phase(
@@ -414,11 +407,20 @@ class CorrelationCore:
         return self.begin(key, incoming, client_host).correlation_id
 
     def begin(
-        self, key: Hashable, incoming: str | None, client_host: str | None = None
+        self,
+        key: Hashable,
+        incoming: str | None,
+        client_host: str | None = None,
+        inherited: str | None = None,
     ) -> Choice:
         """:meth:`request_phase`, returning the whole :class:`Choice`.
 
-        The source rides on the ID's type (D-peers-prov-1).
+        The source rides on the ID's type (D-peers-prov-1). With two IDs
+        on (``inherited_header``), ``inherited`` is the raw value of that
+        header (``REPEATED_HEADER`` for one sent twice): the ID set and
+        returned is this hop's, and
+        :data:`~starlette_correlate.two_ids.two_ids_var` is set too, its
+        token kept under ``key`` with the others (D-django-2).
 
         Example::
 
@@ -427,12 +429,28 @@ class CorrelationCore:
             'generated'
             >>> core.response_phase(1)
             True
+            >>> from starlette_correlate import get_inherited_id
+            >>> two = CorrelationCore(inherited_header="X-Correlation-ID")
+            >>> two.begin(2, "caller-1", inherited="corr-1").source
+            'generated'
+            >>> get_inherited_id()
+            'corr-1'
+            >>> two.response_phase(2), get_inherited_id()
+            (True, None)
         """
-        choice = self.decide(incoming, client_host)
-        self.store.push(key, correlation_id_var.set(choice.correlation_id))
+        chosen = self.choose(_raw(incoming), client_host, None)
+        two_ids = None
+        if self.two_ids is not None:
+            chosen, two_ids = self.two_ids.judge(
+                _raw(inherited), chosen, client_host, None
+            )
+        store = self.store
+        store.push(key, correlation_id_var.set(chosen))
         if self.named_header is not None:
-            self.store.push(key, correlation_header_var.set(self.named_header))
-        return choice
+            store.push(key, correlation_header_var.set(self.named_header))
+        if two_ids is not None:
+            store.push(key, set_two_ids(two_ids))
+        return Choice(chosen, source_of(chosen) or GENERATED, refusal_of(chosen))
 
     def response_phase(self, key: Hashable) -> bool:
         """Reset what the request phase of ``key`` set; ``False`` if nothing was.
@@ -446,6 +464,15 @@ class CorrelationCore:
             False
         """
         return self.store.release(key)
+
+
+def _raw(incoming: str | None) -> bytes | None:
+    # A host's text header value as the bytes the choosers take.
+    if incoming is None:
+        return None
+    if incoming is REPEATED_HEADER:
+        return _REPEATED
+    return _encode(incoming)
 
 
 def _encode(text: str) -> bytes:

@@ -148,10 +148,26 @@ class RequestHeader:
         # lower(): a server that breaks ASGI's lowercase rule must not slip
         # a refused value past us under another case.
         kept = [pair for pair in headers if pair[0].lower() not in names]
-        kept.append((self.name, correlation_id.encode("latin-1")))
-        if inherited is not None and self.inherited is not None:
-            kept.append((self.inherited, inherited.encode("latin-1")))
+        kept.extend(self.pairs(correlation_id, inherited))
         return kept
+
+    def pairs(
+        self, correlation_id: str, inherited: str | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """Return the headers that carry the IDs, once each, after the removal.
+
+        The one home of what is written, for :meth:`rewrite` and for a host
+        with its own header store (Django's ``request.META``, D-django-3).
+
+        Example::
+
+            >>> RequestHeader("X-Request-ID", (), "X-Correlation-ID").pairs("a", "c")
+            [(b'x-request-id', b'a'), (b'x-correlation-id', b'c')]
+        """
+        written = [(self.name, correlation_id.encode("latin-1"))]
+        if inherited is not None and self.inherited is not None:
+            written.append((self.inherited, inherited.encode("latin-1")))
+        return written
 
     async def enter(
         self, scope: Scope, trace: Trace | None, found: dict[str, object]

@@ -15,7 +15,6 @@ features that are on (answering an unhandled error), and reset.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from contextvars import Token
 from typing import Any, Unpack
@@ -49,6 +48,7 @@ from starlette_correlate.provenance import (
     ChosenId,
     IncomingId,
     Refusal,
+    refusal_body,
 )
 from starlette_correlate.store import ContextStore, reset_token
 from starlette_correlate.two_ids import (
@@ -406,14 +406,7 @@ async def _refuse(
     denial extension when the server offers it, else is closed before it
     is accepted (the server answers 403; no header can go out).
     """
-    body = json.dumps(
-        {
-            "detail": "the incoming correlation ID was refused",
-            "reason": refused.reason,
-            "request_id": correlation_id,
-        },
-        separators=(",", ":"),
-    ).encode("ascii")
+    body = refusal_body(correlation_id, refused)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),

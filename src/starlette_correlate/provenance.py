@@ -26,6 +26,7 @@ refusal. The source is always read from the value
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from typing import Final, NamedTuple, cast
@@ -46,6 +47,7 @@ __all__ = [
     "Refusal",
     "chosen_id",
     "get_correlation_source",
+    "refusal_body",
     "refusal_of",
     "source_of",
 ]
@@ -220,3 +222,29 @@ def chosen_id(value: str, source: str, refused: Refusal | None = None) -> str:
     marked.source = source
     marked.refused = refused
     return marked
+
+
+REFUSAL_DETAIL: Final = "the incoming correlation ID was refused"
+"""The ``detail`` of strict mode's 400 body."""
+
+
+def refusal_body(correlation_id: str, refused: Refusal) -> bytes:
+    """Return strict mode's 400 body: the fresh ID and why, never the raw value.
+
+    The one home of that body: the ASGI middleware and the Django
+    middleware both send it, as ``application/json`` (D-django-1).
+
+    Example::
+
+        >>> import json
+        >>> json.loads(refusal_body("new-id", Refusal("unsafe", 9)))["request_id"]
+        'new-id'
+    """
+    return json.dumps(
+        {
+            "detail": REFUSAL_DETAIL,
+            "reason": refused.reason,
+            "request_id": str.__str__(correlation_id),
+        },
+        separators=(",", ":"),
+    ).encode("ascii")

@@ -219,6 +219,31 @@ class TwoIdsRule:
         one is already a fresh ID and serves as this hop's; an adopted
         trace ID belongs to the inherited ID, never to one hop.
         """
+        return self.judge(self.pick(headers, self.key), caller, client_host, trace_id)
+
+    def judge(
+        self,
+        raw: bytes | None,
+        caller: str,
+        client_host: str | None,
+        trace_id: str | None,
+    ) -> tuple[str, TwoIds]:
+        """:meth:`decide`, given the inherited header's raw value (or ``None``).
+
+        For a host that reads headers its own way (Django's
+        ``request.headers``): ``raw`` is what the core's pickers would
+        return, a repeated header included (see
+        :meth:`CorrelationCore.begin <starlette_correlate.core.CorrelationCore.begin>`).
+
+        Example::
+
+            >>> from starlette_correlate import CorrelationCore
+            >>> core = CorrelationCore(inherited_header="X-Correlation-ID")
+            >>> caller = core.choose(None, None, None)
+            >>> hop, two = core.two_ids.judge(None, caller, None, None)
+            >>> two.inherited == hop, two.parent
+            (True, None)
+        """
         source = source_of(caller)
         parent: str | None = None
         if source is INCOMING:
@@ -228,7 +253,6 @@ class TwoIdsRule:
             hop = self.generator()
         else:  # generated, or replaced with its refusal
             hop = caller
-        raw = self.pick(headers, self.key)
         inherited: str | None = None
         if raw is not None or trace_id is not None:
             verdict = self.choose(raw, client_host, trace_id)

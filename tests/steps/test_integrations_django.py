@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -19,7 +20,12 @@ from django.core.signals import request_finished
 from django.test import override_settings
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from starlette_correlate import ContextStore, get_correlation_id, is_uuid
+from starlette_correlate import (
+    ContextStore,
+    get_correlation_id,
+    get_inherited_id,
+    is_uuid,
+)
 from starlette_correlate.logs import CorrelationIdFilter
 from tests.support import django_site
 from tests.support.django_site import Reply
@@ -107,19 +113,40 @@ def sync_only_inside(world: World) -> None:
     world.middleware.append(django_site.SYNC_ONLY_PATH)
 
 
-def _request(world: World, client: str, url: str, request_id: str | None) -> Reply:
+@given("the middleware rejects refused IDs")
+def rejects(world: World) -> None:
+    world.options["on_invalid"] = "reject"
+
+
+@given("the middleware writes the ID into the request's headers")
+def writes_request_header(world: World) -> None:
+    world.options["set_request_header"] = True
+
+
+@given(parsers.parse('the middleware keeps an inherited ID in "{header}"'))
+def keeps_inherited(world: World, header: str) -> None:
+    world.options["inherited_header"] = header
+
+
+def _request(
+    world: World,
+    client: str,
+    url: str,
+    request_id: str | None,
+    extra: dict[str, str] | None = None,
+) -> Reply:
     with override_settings(
         MIDDLEWARE=world.middleware, STARLETTE_CORRELATE=world.options
     ):
         if client == "test client":
-            return django_site.via_test_client(url, request_id)
+            return django_site.via_test_client(url, request_id, extra)
         if client == "async test client":
-            return asyncio.run(django_site.via_async_client(url, request_id))
+            return asyncio.run(django_site.via_async_client(url, request_id, extra))
         if client == "WSGI handler":
-            return django_site.via_wsgi(WSGIHandler(), url, request_id)
+            return django_site.via_wsgi(WSGIHandler(), url, request_id, extra)
         assert client == "ASGI handler"
         handler = ASGIHandler()
-        return asyncio.run(django_site.via_asgi(handler, url, request_id))
+        return asyncio.run(django_site.via_asgi(handler, url, request_id, extra))
 
 
 @when(
@@ -135,6 +162,21 @@ def request_with_id(world: World, client: str, kind: str, request_id: str) -> No
     except Exception as exc:
         world.failure = exc
         raise
+
+
+@when(
+    parsers.re(
+        rf"the (?P<client>{CLIENTS}) requests the ids view with "
+        r'X-Request-ID "(?P<request_id>[^"]*)" and '
+        r'X-Correlation-ID "(?P<inherited>[^"]*)"'
+    )
+)
+def request_with_two(
+    world: World, client: str, request_id: str, inherited: str
+) -> None:
+    world.replies.append(
+        _request(world, client, "/ids", request_id, {"X-Correlation-ID": inherited})
+    )
 
 
 @when(
@@ -175,9 +217,71 @@ def status_is(world: World, status: int) -> None:
     assert world.reply.status == status
 
 
-@then(parsers.parse('the response header X-Request-ID is "{expected}"'))
-def header_is(world: World, expected: str) -> None:
-    assert world.reply.headers["x-request-id"] == expected
+@then(parsers.re(r'the response header (?P<name>[\w-]+) is "(?P<expected>[^"]*)"'))
+def header_is(world: World, name: str, expected: str) -> None:
+    assert world.reply.headers[name.lower()] == expected
+
+
+@then("the response header X-Correlation-ID is the response header's X-Request-ID")
+def inherited_header_is_hop(world: World) -> None:
+    headers = world.reply.headers
+    assert headers["x-correlation-id"] == headers["x-request-id"]
+
+
+@then(
+    parsers.parse(
+        'the JSON body names the response header\'s ID and the reason "{reason}"'
+    )
+)
+def body_names(world: World, reason: str) -> None:
+    reply = world.reply
+    assert reply.headers["content-type"] == "application/json"
+    assert json.loads(reply.body) == {
+        "detail": "the incoming correlation ID was refused",
+        "reason": reason,
+        "request_id": reply.headers["x-request-id"],
+    }
+
+
+@then(parsers.parse('no response carries "{text}"'))
+def no_response_carries(world: World, text: str) -> None:
+    for reply in world.replies:
+        assert text not in reply.body
+        assert all(text not in value for value in reply.headers.values())
+
+
+@then("the view was not called")
+def view_not_called(world: World) -> None:
+    assert django_site.sightings.rows == []
+
+
+@then(
+    "the view read the response header's ID in request.headers and request.META, once"
+)
+def view_read_header(world: World) -> None:
+    chosen = world.reply.headers["x-request-id"]
+    seen = json.loads(world.reply.body)
+    assert seen["current"] == chosen
+    assert seen["header"] == chosen
+    assert seen["meta"] == [["x-request-id", chosen]]
+
+
+@then(
+    parsers.parse(
+        'the view saw inherited "{inherited}" and parent "{parent}" '
+        "on the request and in the context"
+    )
+)
+def view_saw_two(world: World, inherited: str, parent: str) -> None:
+    seen = json.loads(world.reply.body)
+    assert seen["current"] == world.reply.headers["x-request-id"]
+    assert (seen["inherited"], seen["parent"]) == (inherited, parent)
+    assert (seen["inherited_var"], seen["parent_var"]) == (inherited, parent)
+
+
+@then("no two IDs are set afterwards")
+def no_two_after(world: World) -> None:
+    assert get_inherited_id() is None
 
 
 @then("the response header X-Request-ID is a UUIDv7")

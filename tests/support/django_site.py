@@ -25,11 +25,17 @@ import django.conf
 import httpx
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.request import HttpHeaders
 from django.test import AsyncClient, Client
 from django.urls import path
 
-from starlette_correlate import get_correlation_id
+from starlette_correlate import get_correlation_id, get_inherited_id, get_parent_id
 from starlette_correlate.integrations.django import request_correlation_id
 
 MIDDLEWARE_PATH = "starlette_correlate.integrations.django.CorrelationMiddleware"
@@ -117,6 +123,35 @@ def streaming_view(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(chunks(), content_type="text/plain")
 
 
+ID_HEADERS = frozenset({"x-request-id", "x-correlation-id"})
+"""The ID headers :func:`ids_view` reports, lowercased."""
+
+
+def ids_view(request: HttpRequest) -> JsonResponse:
+    """Report every ID the view can see: context, request, headers, ``META``.
+
+    ``meta`` lists each ``META`` entry that is an ID header (whatever its
+    key's spelling), so a test can tell one copy from two.
+    """
+    sightings.record("ids", request)
+    meta = sorted(
+        [name.lower(), str(value)]
+        for key, value in request.META.items()
+        if (name := HttpHeaders.parse_header_name(key)) and name.lower() in ID_HEADERS
+    )
+    return JsonResponse(
+        {
+            "current": get_correlation_id(),
+            "inherited": getattr(request, "inherited_id", None),
+            "parent": getattr(request, "parent_id", None),
+            "inherited_var": get_inherited_id(),
+            "parent_var": get_parent_id(),
+            "header": request.headers.get("X-Request-ID"),
+            "meta": meta,
+        }
+    )
+
+
 class SyncOnlyMiddleware:
     """A sync-only neighbour: under ASGI it makes Django run ours in a thread."""
 
@@ -135,6 +170,7 @@ urlpatterns = [
     path("async", async_view),
     path("boom", failing_view),
     path("stream", streaming_view),
+    path("ids", ids_view),
 ]
 
 
@@ -152,14 +188,19 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
-def _header_kwargs(request_id: str | None) -> dict[str, str]:
-    return {} if request_id is None else {"X-Request-ID": request_id}
+def _header_kwargs(
+    request_id: str | None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    headers = {} if request_id is None else {"X-Request-ID": request_id}
+    return {**headers, **(extra or {})}
 
 
-def via_test_client(url: str, request_id: str | None) -> Reply:
+def via_test_client(
+    url: str, request_id: str | None, extra: Mapping[str, str] | None = None
+) -> Reply:
     """Request ``url`` through Django's WSGI test client, in this thread."""
     response = Client(raise_request_exception=False).get(
-        url, headers=_header_kwargs(request_id)
+        url, headers=_header_kwargs(request_id, extra)
     )
     if isinstance(response, StreamingHttpResponse):
         body = b"".join(response)  # consuming closes the response
@@ -173,10 +214,12 @@ def via_test_client(url: str, request_id: str | None) -> Reply:
     )
 
 
-async def via_async_client(url: str, request_id: str | None) -> Reply:
+async def via_async_client(
+    url: str, request_id: str | None, extra: Mapping[str, str] | None = None
+) -> Reply:
     """Request ``url`` through Django's async test client, in this task."""
     response = await AsyncClient(raise_request_exception=False).get(
-        url, headers=_header_kwargs(request_id)
+        url, headers=_header_kwargs(request_id, extra)
     )
     if isinstance(response, StreamingHttpResponse):
         body = b"".join([chunk async for chunk in response])
@@ -188,7 +231,12 @@ async def via_async_client(url: str, request_id: str | None) -> Reply:
     )
 
 
-async def via_asgi(handler: ASGIHandler, url: str, request_id: str | None) -> Reply:
+async def via_asgi(
+    handler: ASGIHandler,
+    url: str,
+    request_id: str | None,
+    extra: Mapping[str, str] | None = None,
+) -> Reply:
     """Request ``url`` from Django's ASGI handler through ``httpx.ASGITransport``."""
     # Django's stubs type the ASGI callables more narrowly than httpx does.
     app: Any = handler
@@ -197,7 +245,7 @@ async def via_asgi(handler: ASGIHandler, url: str, request_id: str | None) -> Re
         transport=transport, base_url="http://testserver"
     ) as client:
         response = await client.get(
-            "/" + url.lstrip("/"), headers=_header_kwargs(request_id)
+            "/" + url.lstrip("/"), headers=_header_kwargs(request_id, extra)
         )
         id_after = get_correlation_id()
     return Reply(
@@ -205,13 +253,20 @@ async def via_asgi(handler: ASGIHandler, url: str, request_id: str | None) -> Re
     )
 
 
-def via_wsgi(handler: WSGIHandler, url: str, request_id: str | None) -> Reply:
+def via_wsgi(
+    handler: WSGIHandler,
+    url: str,
+    request_id: str | None,
+    extra: Mapping[str, str] | None = None,
+) -> Reply:
     """Request ``url`` from Django's WSGI handler through ``httpx.WSGITransport``."""
     app: Any = handler
     with httpx.Client(
         transport=httpx.WSGITransport(app=app), base_url="http://testserver"
     ) as client:
-        response = client.get("/" + url.lstrip("/"), headers=_header_kwargs(request_id))
+        response = client.get(
+            "/" + url.lstrip("/"), headers=_header_kwargs(request_id, extra)
+        )
     return Reply(
         response.status_code,
         _lower(response.headers),

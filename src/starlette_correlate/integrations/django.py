@@ -32,7 +32,8 @@ try:
     import django.conf as django_conf
     from asgiref.sync import iscoroutinefunction, markcoroutinefunction
     from django.core.exceptions import ImproperlyConfigured
-    from django.http import HttpRequest, StreamingHttpResponse
+    from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+    from django.http.request import HttpHeaders
     from django.http.response import HttpResponseBase
     from django.utils.module_loading import import_string
 except ImportError as exc:  # pragma: no cover - exercised with Django blocked
@@ -44,9 +45,20 @@ except ImportError as exc:  # pragma: no cover - exercised with Django blocked
 from starlette_correlate.config import ASGI_ONLY, EVERY_HOST
 from starlette_correlate.core import REPEATED_HEADER, CorrelationCore
 from starlette_correlate.errors import attach_correlation_id
+from starlette_correlate.features import RequestHeader
 from starlette_correlate.fields import fields_checkpoint
-from starlette_correlate.provenance import REFUSED_STATE_KEY, SOURCE_STATE_KEY
+from starlette_correlate.provenance import (
+    REFUSED_STATE_KEY,
+    SOURCE_STATE_KEY,
+    refusal_body,
+)
 from starlette_correlate.store import ContextStore
+from starlette_correlate.two_ids import (
+    INHERITED_STATE_KEY,
+    PARENT_STATE_KEY,
+    TwoIds,
+    two_ids_var,
+)
 
 __all__ = [
     "OPTIONS",
@@ -77,6 +89,10 @@ requests, which is what a test can assert::
     assert len(default_store) == 0
 """
 
+_TWO_IDS_ATTRIBUTE: Final = "_correlation_two_ids"
+# The request's TwoIds, for the exception hooks (not public: the two IDs
+# are on request.inherited_id and request.parent_id).
+
 GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
 """What Django hands a middleware factory: the rest of the chain."""
 
@@ -96,6 +112,52 @@ def request_correlation_id(request: HttpRequest) -> str | None:
     """
     value = getattr(request, REQUEST_ATTRIBUTE, None)
     return value if isinstance(value, str) else None
+
+
+def _read_header(request: HttpRequest, name: str) -> str | None:
+    """Return header ``name`` of ``request`` as a view reads it, or ``None``.
+
+    Through ``request.headers``, which finds the header whatever its
+    ``META`` key's spelling (``HTTP_X_REQUEST_ID`` from a server,
+    ``HTTP_X-Request-ID`` from Django's test client).
+    """
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    text = str(value)
+    # Django joins a repeated header with commas: which copy is right
+    # cannot be told, so it is refused as repeated (as in ASGI). A single
+    # value with a comma cannot be told apart.
+    return REPEATED_HEADER if "," in text else text
+
+
+def _rewrite_meta(
+    request: HttpRequest,
+    feature: RequestHeader,
+    correlation_id: str,
+    inherited: str | None,
+) -> None:
+    """Apply ``feature``'s rewrite to ``request.META`` (D-django-3).
+
+    Every ``META`` entry whose header name is one of the feature's is
+    removed, whatever its key's spelling; the feature's pairs are written
+    under the key a server uses. ``META`` is a copy: under WSGI it is the
+    server's own environ, which is never changed (as the ASGI scope's
+    header list, D-peers-headers-1). ``request.headers`` is a cached view
+    of ``META``, so it is dropped to be rebuilt on its next read.
+    """
+    meta = request.META = dict(request.META)
+    names = feature.names
+    for key in [
+        key
+        for key in meta
+        if (parsed := HttpHeaders.parse_header_name(key)) is not None
+        and parsed.lower().encode("latin-1", "replace") in names
+    ]:
+        del meta[key]
+    for name, value in feature.pairs(correlation_id, inherited):
+        meta[HttpHeaders.to_wsgi_name(name.decode("latin-1"))] = value.decode("latin-1")
+    request.__dict__.pop("headers", None)
 
 
 def _options(overrides: Mapping[str, object]) -> dict[str, Any]:
@@ -191,8 +253,14 @@ class CorrelationMiddleware:
     Options come from the ``STARLETTE_CORRELATE`` setting, a dict with the
     keyword options of :class:`~starlette_correlate.core.CorrelationCore`
     (``validator`` and ``generator`` may be dotted paths); keyword arguments
-    to the constructor win over it. Bad options raise
-    ``ImproperlyConfigured`` when Django loads the middleware.
+    to the constructor win over it. Bad options, and those only the ASGI
+    middleware has, raise ``ImproperlyConfigured`` when Django loads the
+    middleware. The opt-in ones work as in ASGI, from the same code:
+    ``on_invalid="reject"`` answers a refused ID with a 400 before the
+    view; ``set_request_header`` puts the chosen ID in ``request.META``
+    and ``request.headers``; ``inherited_header`` turns on two IDs
+    (``request.inherited_id``, ``request.parent_id``, and the inherited
+    header on the response).
 
     Example::
 
@@ -212,6 +280,17 @@ class CorrelationMiddleware:
             self.core = CorrelationCore(**_options(options))
         except (TypeError, ValueError) as exc:
             raise ImproperlyConfigured(f"{SETTING}: {exc}") from exc
+        config = self.core.config
+        self._reject = config.on_invalid == "reject"
+        self._request_header = (
+            RequestHeader(
+                config.header_name,
+                config.incoming_headers or (),
+                config.inherited_header,
+            )
+            if config.set_request_header
+            else None
+        )
         self._is_async = iscoroutinefunction(get_response)
         if self._is_async:
             markcoroutinefunction(self)
@@ -227,21 +306,24 @@ class CorrelationMiddleware:
         """Run the rest of the chain with the request's ID set."""
         if self._is_async:
             return self._acall(request)
-        self.process_request(request)
+        response = self.process_request(request)
         try:
-            # In sync mode Django hands us a sync get_response.
-            response = cast(HttpResponseBase, self.get_response(request))
+            if response is None:
+                # In sync mode Django hands us a sync get_response.
+                response = cast(HttpResponseBase, self.get_response(request))
         except BaseException as exc:
             self._abort(request, exc)
             raise
         return self.process_response(request, response)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        self.process_request(request)
+        response = self.process_request(request)
         try:
-            response = self.get_response(request)
-            if not isinstance(response, HttpResponseBase):
-                response = await response
+            if response is None:
+                called = self.get_response(request)
+                response = (
+                    called if isinstance(called, HttpResponseBase) else await called
+                )
         except BaseException as exc:
             # CancelledError included: Django cancels the request's task when
             # the client disconnects, and the token must still be reset.
@@ -256,33 +338,61 @@ class CorrelationMiddleware:
         header whatever its ``META`` key's spelling (``HTTP_X_REQUEST_ID``
         from a server, ``HTTP_X-Request-ID`` from Django's test client).
         """
-        headers = request.headers
         for name in self.core.incoming_headers:
-            value = headers.get(name)
+            value = _read_header(request, name)
             if value is not None:
-                text = str(value)
-                # Django joins a repeated header with commas: which copy is
-                # right cannot be told, so it is refused as repeated (as in
-                # ASGI). A single value with a comma cannot be told apart.
-                return REPEATED_HEADER if "," in text else text
+                return value
         return None
 
-    def process_request(self, request: HttpRequest) -> None:
-        """Choose and set the request's ID; keep its token under the request."""
+    def process_request(self, request: HttpRequest) -> HttpResponseBase | None:
+        """Choose and set the request's ID; keep its token under the request.
+
+        Returns ``None``, or in strict mode (``on_invalid="reject"``) the
+        400 for a refused incoming ID, which the view is never called for;
+        either way :meth:`process_response` ends the request.
+        """
         client = request.META.get("REMOTE_ADDR")
+        two_ids_rule = self.core.two_ids
         choice = self.core.begin(
             request,
             self.incoming_id(request),
             client if isinstance(client, str) else None,
+            None
+            if two_ids_rule is None
+            else _read_header(request, two_ids_rule.header),
         )
         # Fields a view binds must end with the request: a WSGI server reuses
         # its threads, and their contexts, for the next request. Setting the
         # checkpoint's token, reset in the response phase, undoes them.
         self.core.store.push(request, fields_checkpoint())
-        setattr(request, REQUEST_ATTRIBUTE, choice.correlation_id)
+        correlation_id = choice.correlation_id
+        setattr(request, REQUEST_ATTRIBUTE, correlation_id)
         # As on ASGI's request.state (D-peers-prov-1).
         setattr(request, SOURCE_STATE_KEY, choice.source)
         setattr(request, REFUSED_STATE_KEY, choice.refused)
+        two_ids: TwoIds | None = None
+        if two_ids_rule is not None:
+            # The core has just set them in this context (D-django-2).
+            two_ids = two_ids_var.get()
+            assert two_ids is not None  # noqa: S101 - set by begin above
+            setattr(request, _TWO_IDS_ATTRIBUTE, two_ids)
+            setattr(request, INHERITED_STATE_KEY, two_ids.inherited)
+            setattr(request, PARENT_STATE_KEY, two_ids.parent)
+        if choice.refused is not None and self._reject:
+            # Strict mode (D-peers-prov-3, D-django-1): the view is not called.
+            return HttpResponse(
+                refusal_body(correlation_id, choice.refused),
+                status=400,
+                content_type="application/json",
+            )
+        if self._request_header is not None:
+            _rewrite_meta(
+                request,
+                self._request_header,
+                correlation_id,
+                None if two_ids is None else two_ids.inherited,
+            )
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         """Let the exception carry the ID, for log lines after the request.
@@ -292,7 +402,9 @@ class CorrelationMiddleware:
         """
         correlation_id = request_correlation_id(request)
         if correlation_id is not None:
-            attach_correlation_id(exception, correlation_id)
+            attach_correlation_id(
+                exception, correlation_id, getattr(request, _TWO_IDS_ATTRIBUTE, None)
+            )
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
@@ -304,6 +416,11 @@ class CorrelationMiddleware:
         header = self.core.header_name
         if header not in response:
             response[header] = correlation_id
+        if self.core.two_ids is not None:
+            # Looked up only when on: a missing attribute costs a raise.
+            two_ids: TwoIds | None = getattr(request, _TWO_IDS_ATTRIBUTE, None)
+            if two_ids is not None and two_ids.header not in response:
+                response[two_ids.header] = two_ids.inherited
         if isinstance(response, StreamingHttpResponse):
 
             def release() -> bool:
@@ -326,5 +443,7 @@ class CorrelationMiddleware:
     def _abort(self, request: HttpRequest, exc: BaseException) -> None:
         correlation_id = request_correlation_id(request)
         if correlation_id is not None:
-            attach_correlation_id(exc, correlation_id)
+            attach_correlation_id(
+                exc, correlation_id, getattr(request, _TWO_IDS_ATTRIBUTE, None)
+            )
         self.core.response_phase(request)
