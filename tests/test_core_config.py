@@ -8,6 +8,8 @@ from dataclasses import fields
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from starlette_correlate import CorrelationCore, CorrelationMiddleware, TrustedSources
 from starlette_correlate.config import (
@@ -167,6 +169,7 @@ def test_the_typed_keyword_options_are_the_config_fields() -> None:
         "Host",
         "authorization",
         "Content-Length",
+        "Content-Disposition",
         "X-Forwarded-Host",
         "traceparent",
         "Set-Cookie",
@@ -196,3 +199,16 @@ def test_every_host_takes_the_rule_strict_mode_the_header_and_two_ids() -> None:
         "adopt_trace_id",
     } == ASGI_ONLY
     assert not ASGI_ONLY & EVERY_HOST
+
+
+def test_a_config_is_taken_by_position_or_as_config() -> None:
+    # add_middleware(CorrelationMiddleware, config=...) passes it by keyword.
+    config = CorrelationConfig(header_name="X-Trace-Me")
+    app = Starlette()
+    app.add_middleware(CorrelationMiddleware, config=config)
+    with TestClient(app) as client:
+        assert "x-trace-me" in client.get("/").headers
+    assert CorrelationCore(config=config).config is config
+    assert CorrelationCore(config).config is config
+    with pytest.raises(TypeError, match="either a CorrelationConfig or keyword"):
+        CorrelationCore(config=config, max_length=10)

@@ -27,6 +27,7 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from starlette_correlate import (
     ContextStore,
+    CorrelationIdFilter,
     Refusal,
     bind_fields,
     correlation_id_from_exception,
@@ -503,3 +504,26 @@ def test_an_inherited_header_the_view_set_is_kept() -> None:
     response = middleware(factory.get("/", headers={"X-Correlation-ID": "corr-3"}))
     assert isinstance(response, HttpResponse)
     assert response["X-Correlation-ID"] == "the-views-own"
+
+
+def test_strict_mode_logs_its_400_once_with_the_id_it_answers() -> None:
+    # Django logs a 4xx after the middleware chain, when the ID is reset:
+    # the 400's only log line must name the ID its body hands the client.
+    seen: list[tuple[str, str]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append((record.getMessage(), record.request_id))  # type: ignore[attr-defined]
+
+    handler = Collect()
+    handler.addFilter(CorrelationIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        with override_settings(STARLETTE_CORRELATE={"on_invalid": "reject"}):
+            reply = django_site.via_test_client("/sync", "bad value")
+    finally:
+        logger.removeHandler(handler)
+    assert reply.status == 400
+    assert reply.headers["content-length"] == str(len(reply.body.encode()))
+    assert seen == [("Bad Request: /sync", reply.headers["x-request-id"])]

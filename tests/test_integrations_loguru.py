@@ -118,9 +118,19 @@ def test_a_custom_field_and_placeholder() -> None:
         run_with_id("req-u-2", lambda: logger.info("inside"))
         logger.info("outside")
         logger.bind(trace="mine").info("bound")
-    assert sink.by_message("inside")["extra"] == {"trace": "req-u-2"}
-    assert sink.by_message("outside")["extra"] == {"trace": "none"}
-    assert sink.by_message("bound")["extra"] == {"trace": "mine"}
+    assert sink.by_message("inside")["extra"] == {
+        "trace": "req-u-2",
+        "trace_source": "generated",
+    }
+    assert sink.by_message("outside")["extra"] == {
+        "trace": "none",
+        "trace_source": "none",
+    }
+    # A bound ID keeps the value; the source is the record's ID's (none).
+    assert sink.by_message("bound")["extra"] == {
+        "trace": "mine",
+        "trace_source": "none",
+    }
 
 
 def test_the_current_id_wins_over_the_exception_s_and_keywords_are_kept() -> None:
@@ -141,6 +151,7 @@ def test_the_current_id_wins_over_the_exception_s_and_keywords_are_kept() -> Non
     assert sink.by_message("with a keyword kw")["extra"]["request_id"] == "kw"
     assert sink.by_message("field bound by hand")["extra"] == {
         "request_id": "-",
+        "request_id_source": "-",
         "user_id": "mine",
     }
 
@@ -201,7 +212,8 @@ def test_an_intercepted_traceback_gets_the_exception_s_id() -> None:
     ):
         lg.error("Exception in ASGI application\n", exc_info=exc)
     line = sink.by_message("Exception in ASGI application\n")
-    assert line["extra"] == {"cid": "req-u-6"}
+    # InterceptHandler binds the exception's ID; the patcher finds its source.
+    assert line["extra"] == {"cid": "req-u-6", "cid_source": "generated"}
     assert line["exception"]["type"] == "RuntimeError"
 
 
@@ -217,6 +229,7 @@ def test_a_traceback_after_a_two_id_request_gets_its_two_ids() -> None:
         "request_id": "hop-1",
         "correlation_id": "corr-1",
         "request_id_parent": "caller-1",
+        "request_id_source": "generated",
     }
     assert sink.by_message("Exception in ASGI application\n")["extra"] == expected
     assert sink.by_message("from loguru, late")["extra"] == expected
@@ -253,11 +266,11 @@ def test_hostile_messages_and_fields_stay_one_line(message: str, value: str) -> 
     direct, intercepted = (json.loads(line)["record"] for line in lines)
     assert (direct["message"], direct["extra"]) == (
         message,
-        {"request_id": "-", "note": value},
+        {"request_id": "-", "request_id_source": "-", "note": value},
     )
     assert (intercepted["message"], intercepted["extra"]) == (
         message,
-        {"request_id": value, "note": value},
+        {"request_id": value, "request_id_source": "-", "note": value},
     )
 
 
@@ -303,11 +316,15 @@ def test_two_ids_go_in_extra_inside_a_two_id_request() -> None:
         logger.info("outside")
     assert sink.by_message("inside")["extra"] == {
         "request_id": "hop-1",
+        "request_id_source": "generated",
         "correlation_id": "corr-1",
         "request_id_parent": "caller-1",
     }
     assert sink.by_message("bound")["extra"]["correlation_id"] == "mine"
     assert sink.by_message("bound")["extra"]["request_id_parent"] == "caller-1"
-    assert sink.by_message("outside")["extra"] == {"request_id": "-"}
+    assert sink.by_message("outside")["extra"] == {
+        "request_id": "-",
+        "request_id_source": "-",
+    }
     with pytest.raises(ValueError, match="inherited_field"):
         make_patcher(inherited_field="request_id")

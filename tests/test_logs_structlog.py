@@ -18,6 +18,7 @@ from starlette_correlate.logs.structlog_processor import (
     CorrelationIdProcessor,
     add_correlation_id,
 )
+from starlette_correlate.provenance import IncomingId
 from tests.support.logparse import run_with_id
 from tests.support.two_ids import failed_two_id_request, two_ids_set
 
@@ -41,7 +42,12 @@ def test_bound_fields_are_added_without_overriding() -> None:
             return add_correlation_id(None, "info", {"tenant": "explicit"})
 
     event = run_with_id("req-2", process)
-    assert event == {"tenant": "explicit", "request_id": "req-2", "user_id": "u-1"}
+    assert event == {
+        "tenant": "explicit",
+        "request_id": "req-2",
+        "request_id_source": "generated",
+        "user_id": "u-1",
+    }
 
 
 def test_a_stdlib_record_keeps_the_value_the_filter_or_extra_gave_it() -> None:
@@ -75,6 +81,7 @@ def test_a_server_traceback_after_a_two_id_request_gets_its_two_ids() -> None:
         "event": "x",
         "_record": record,
         "request_id": "hop-1",
+        "request_id_source": "generated",
         "correlation_id": "corr-1",
         "request_id_parent": "caller-1",
     }
@@ -104,6 +111,7 @@ def test_two_ids_are_added_inside_a_two_id_request_only() -> None:
         event = run_with_id("hop-1", lambda: add_correlation_id(None, "info", {}))
     assert event == {
         "request_id": "hop-1",
+        "request_id_source": "generated",
         "correlation_id": "corr-1",
         "request_id_parent": "caller-1",
     }
@@ -111,5 +119,20 @@ def test_two_ids_are_added_inside_a_two_id_request_only() -> None:
         first = CorrelationIdProcessor(field="rid", inherited_field="corr")(
             None, "info", {"corr": "mine"}
         )
-    assert first == {"rid": "-", "corr": "mine", "rid_parent": "-"}
-    assert add_correlation_id(None, "info", {}) == {"request_id": "-"}
+    assert first == {"rid": "-", "rid_source": "-", "corr": "mine", "rid_parent": "-"}
+    assert add_correlation_id(None, "info", {}) == {
+        "request_id": "-",
+        "request_id_source": "-",
+    }
+
+
+def test_the_source_follows_the_id_the_event_carries() -> None:
+    # A stdlib record the filter stamped keeps the filter's source; an ID
+    # read here gives its own (an accepted incoming ID reads "incoming").
+    stamped = logging.makeLogRecord(
+        {"msg": "m", "request_id": "abc", "request_id_source": "incoming"}
+    )
+    assert foreign(stamped)["request_id_source"] == "incoming"
+    incoming = IncomingId(b"abc-1", "ascii")
+    event = run_with_id(incoming, lambda: add_correlation_id(None, "info", {}))
+    assert (event["request_id"], event["request_id_source"]) == ("abc-1", "incoming")

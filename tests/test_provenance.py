@@ -200,3 +200,14 @@ def test_a_pickled_id_is_a_plain_str_the_other_side_can_read() -> None:
     assert loaded == {"starlette_correlate_id": "abc-123", "other": "new-1"}
     assert {type(value) for value in loaded.values()} == {str}
     assert source_of(loaded["starlette_correlate_id"]) == GENERATED
+
+
+def test_a_wsgi_hosts_text_is_measured_as_the_bytes_that_came() -> None:
+    # WSGI hands a header over as its bytes read as latin-1 (PEP 3333): the
+    # refusal must name the length and reason an ASGI host sees.
+    wire = ("a" * 126 + "é").encode()  # 128 bytes
+    choice = CorrelationCore().decide(wire.decode("latin-1"))
+    assert choice.refused == Refusal("unsafe", 128)
+    raw = wire.decode("latin-1").encode("latin-1")
+    asgi = CorrelationCore().choose(raw, None, None)
+    assert refusal_of(asgi) == choice.refused

@@ -83,9 +83,6 @@ _MEANINGFUL = frozenset(
     {
         "authorization",
         "connection",
-        "content-encoding",
-        "content-length",
-        "content-type",
         "cookie",
         "forwarded",
         "host",
@@ -108,8 +105,8 @@ def check_written_header_name(name: object, option: str) -> str:
     """Return ``name`` if the library may write it, else raise ``ValueError``.
 
     :func:`check_header_name`, and not a header with a meaning of its own
-    (``Host``, ``Authorization``, ``Cookie``, ``Content-Length``,
-    ``Forwarded`` and ``X-Forwarded-*``, ``traceparent`` ...): the ID goes
+    (``Host``, ``Authorization``, ``Cookie``, ``Content-*``, ``Forwarded``
+    and ``X-Forwarded-*``, ``traceparent`` ...): the ID goes
     out under this name on responses, outbound calls and jobs.
 
     Example::
@@ -124,7 +121,7 @@ proxies or tracing; pick a name of your own, e.g. 'X-Request-ID'
     """
     checked = check_header_name(name, option)
     lowered = checked.lower()
-    if lowered in _MEANINGFUL or lowered.startswith("x-forwarded-"):
+    if lowered in _MEANINGFUL or lowered.startswith(("content-", "x-forwarded-")):
         raise ValueError(
             f"{option}: {checked!r} already means something to HTTP, proxies or "
             "tracing; pick a name of your own, e.g. 'X-Request-ID'"
@@ -305,7 +302,7 @@ EVERY_HOST: Final = frozenset(
     option.name for option in fields(CorrelationConfig) if not option.metadata
 )
 """The options every host accepts: the ID rule, strict mode, the ID in the
-request's headers and two IDs (D-django-4)."""
+request's headers and two IDs (D-django-7)."""
 
 
 class CorrelationOptions(TypedDict, total=False):

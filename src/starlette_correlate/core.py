@@ -192,7 +192,6 @@ class CorrelationCore:
     def __init__(
         self,
         config: CorrelationConfig | None = None,
-        /,
         *,
         store: ContextStore | None = None,
         **options: Unpack[CorrelationOptions],
@@ -390,11 +389,18 @@ class CorrelationCore:
         return Choice(chosen, source_of(chosen) or GENERATED, refusal_of(chosen))
 
     def request_phase(
-        self, key: Hashable, incoming: str | None, client_host: str | None = None
+        self,
+        key: Hashable,
+        incoming: str | None,
+        client_host: str | None = None,
+        inherited: str | None = None,
     ) -> str:
         """Choose the ID, set it, and keep the reset token under ``key``.
 
-        Returns the ID, for the host to put on its request object.
+        Returns the ID, for the host to put on its request object. With two
+        IDs on, ``inherited`` is the raw value of ``inherited_header`` (see
+        :meth:`begin`). A host applies ``on_invalid`` and
+        ``set_request_header`` itself, from :meth:`begin`'s :class:`Choice`.
 
         Example::
 
@@ -404,7 +410,7 @@ class CorrelationCore:
             >>> core.response_phase(1)
             True
         """
-        return self.begin(key, incoming, client_host).correlation_id
+        return self.begin(key, incoming, client_host, inherited).correlation_id
 
     def begin(
         self,
@@ -420,7 +426,7 @@ class CorrelationCore:
         header (``REPEATED_HEADER`` for one sent twice): the ID set and
         returned is this hop's, and
         :data:`~starlette_correlate.two_ids.two_ids_var` is set too, its
-        token kept under ``key`` with the others (D-django-2).
+        token kept under ``key`` with the others (D-django-5).
 
         Example::
 
@@ -476,6 +482,11 @@ def _raw(incoming: str | None) -> bytes | None:
 
 
 def _encode(text: str) -> bytes:
-    # ASCII stays as it is; anything else becomes bytes the safety check
-    # refuses (UTF-8 bytes over 0x7F, or a backslash for a lone surrogate).
-    return text.encode("utf-8", "backslashreplace")
+    # A WSGI host's text is the header's bytes read as latin-1 (PEP 3333):
+    # encoded back, its length and refusal are the ASGI ones. Anything else
+    # becomes bytes the safety check refuses (UTF-8 over 0x7F, or a
+    # backslash for a lone surrogate).
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")

@@ -157,7 +157,7 @@ class RequestHeader:
         """Return the headers that carry the IDs, once each, after the removal.
 
         The one home of what is written, for :meth:`rewrite` and for a host
-        with its own header store (Django's ``request.META``, D-django-3).
+        with its own header store (Django's ``request.META``, D-django-6).
 
         Example::
 

@@ -109,7 +109,6 @@ class CorrelationMiddleware:
         self,
         app: ASGIApp,
         config: CorrelationConfig | None = None,
-        /,
         *,
         store: ContextStore | None = None,
         **options: Unpack[CorrelationOptions],

@@ -232,7 +232,7 @@ def refusal_body(correlation_id: str, refused: Refusal) -> bytes:
     """Return strict mode's 400 body: the fresh ID and why, never the raw value.
 
     The one home of that body: the ASGI middleware and the Django
-    middleware both send it, as ``application/json`` (D-django-1).
+    middleware both send it, as ``application/json`` (D-django-4).
 
     Example::
 

@@ -35,6 +35,7 @@ try:
     from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
     from django.http.request import HttpHeaders
     from django.http.response import HttpResponseBase
+    from django.utils.log import log_response
     from django.utils.module_loading import import_string
 except ImportError as exc:  # pragma: no cover - exercised with Django blocked
     raise ImportError(
@@ -137,7 +138,7 @@ def _rewrite_meta(
     correlation_id: str,
     inherited: str | None,
 ) -> None:
-    """Apply ``feature``'s rewrite to ``request.META`` (D-django-3).
+    """Apply ``feature``'s rewrite to ``request.META`` (D-django-6).
 
     Every ``META`` entry whose header name is one of the feature's is
     removed, whatever its key's spelling; the feature's pairs are written
@@ -372,19 +373,24 @@ class CorrelationMiddleware:
         setattr(request, REFUSED_STATE_KEY, choice.refused)
         two_ids: TwoIds | None = None
         if two_ids_rule is not None:
-            # The core has just set them in this context (D-django-2).
+            # The core has just set them in this context (D-django-5).
             two_ids = two_ids_var.get()
             assert two_ids is not None  # noqa: S101 - set by begin above
             setattr(request, _TWO_IDS_ATTRIBUTE, two_ids)
             setattr(request, INHERITED_STATE_KEY, two_ids.inherited)
             setattr(request, PARENT_STATE_KEY, two_ids.parent)
         if choice.refused is not None and self._reject:
-            # Strict mode (D-peers-prov-3, D-django-1): the view is not called.
-            return HttpResponse(
-                refusal_body(correlation_id, choice.refused),
-                status=400,
-                content_type="application/json",
+            # Strict mode (D-peers-prov-3, D-django-4): the view is not called.
+            body = refusal_body(correlation_id, choice.refused)
+            response = HttpResponse(body, status=400, content_type="application/json")
+            response["Content-Length"] = str(len(response.content))
+            # Django logs a 4xx after the middleware chain has returned, when
+            # the ID is reset: log it here, with the ID, and Django skips its
+            # own copy (log_response marks the response as logged).
+            log_response(
+                "Bad Request: %s", request.path, response=response, request=request
             )
+            return response
         if self._request_header is not None:
             _rewrite_meta(
                 request,

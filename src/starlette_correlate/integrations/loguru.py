@@ -38,6 +38,7 @@ from starlette_correlate.logs.record_id import (
     record_two_ids,
     two_id_fields,
 )
+from starlette_correlate.provenance import source_of
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -69,13 +70,15 @@ def make_patcher(
     Each record's ``extra[field]`` becomes the current correlation ID; for a
     traceback logged after its request ended (``record["exception"]`` set,
     the context already reset) the ID the exception carries; else
-    ``placeholder``. The fields bound for the request (``user_id`` and so
-    on) are added beside it, and in a request with two IDs the inherited
-    ID (``extra["correlation_id"]``, ``inherited_field``) and the caller's
-    request ID (``extra["<field>_parent"]``), for a late traceback those
-    its exception carries. A key already in ``extra`` (from
-    ``logger.bind``, ``logger.contextualize`` or a keyword argument) is
-    kept. Options are checked here, so a bad one fails at configuration.
+    ``placeholder``. ``extra["<field>_source"]`` says how that ID was chosen
+    (see :mod:`starlette_correlate.provenance`). The fields bound for the
+    request (``user_id`` and so on) are added beside it, and in a request
+    with two IDs the inherited ID (``extra["correlation_id"]``,
+    ``inherited_field``) and the caller's request ID
+    (``extra["<field>_parent"]``), for a late traceback those its exception
+    carries. A key already in ``extra`` (from ``logger.bind``,
+    ``logger.contextualize`` or a keyword argument) is kept. Options are
+    checked here, so a bad one fails at configuration.
 
     Example::
 
@@ -101,11 +104,17 @@ def make_patcher(
             f"{type(placeholder).__name__}"
         )
 
+    source_key = f"{field}_source"
+
     def patch(record: Record) -> None:
         extra = record["extra"]
+        # The record's ID by the one rule; its source, even when the ID in
+        # extra was bound by the caller (or by InterceptHandler).
+        correlation_id = record_correlation_id(record["exception"])
         if field not in extra:
-            correlation_id = record_correlation_id(record["exception"])
             extra[field] = placeholder if correlation_id is None else correlation_id
+        if source_key not in extra:
+            extra[source_key] = source_of(correlation_id) or placeholder
         # Until a process first sets fields or two IDs there are none to
         # read (setting two IDs marks fields in use too).
         if not fields_in_use.seen:

@@ -99,7 +99,8 @@ class CorrelationIdFilter(logging.Filter):
         # default field name, plain attribute stores: setattr costs a call.
         placeholder = self.placeholder
         if hasattr(record, self.field):
-            stamped = correlation_id_var.get()
+            # Set by the caller: the source is still the record's ID's.
+            stamped = record_correlation_id(record.exc_info)
         else:
             # record_correlation_id's rule, whose first case (no exception,
             # most records) is read here without the call.

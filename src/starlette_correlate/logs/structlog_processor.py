@@ -26,12 +26,16 @@ from starlette_correlate.logs.record_id import (
     record_two_ids,
     two_id_fields,
 )
+from starlette_correlate.provenance import source_of
 
 __all__ = ["CorrelationIdProcessor", "add_correlation_id"]
 
 
 class CorrelationIdProcessor:
-    """Add ``request_id`` (and the bound fields) to each structlog event.
+    """Add ``request_id``, its source and the bound fields to each structlog event.
+
+    Beside the ID, ``request_id_source`` (``<field>_source``) says how the
+    request's ID was chosen (see :mod:`starlette_correlate.provenance`).
 
     Keeps a value already in the event (bound with ``bind`` or passed as a
     keyword). For a stdlib record coming through ``ProcessorFormatter``'s
@@ -64,6 +68,7 @@ class CorrelationIdProcessor:
         if not field:
             raise ValueError("field: give the event key to write, e.g. 'request_id'")
         self.field = field
+        self.source_field = f"{field}_source"
         self.placeholder = placeholder
         self.inherited_field, self.parent_field = two_id_fields(field, inherited_field)
 
@@ -72,26 +77,34 @@ class CorrelationIdProcessor:
     ) -> EventDict:
         """Return ``event_dict`` with the ID and fields added."""
         field = self.field
-        if field not in event_dict:
-            record = event_dict.get("_record")
-            if isinstance(record, logging.LogRecord):
-                carried = record.__dict__.get(field)
-                value = (
-                    carried
-                    if isinstance(carried, str) and carried != self.placeholder
-                    else record_correlation_id(record.exc_info)
-                )
-            else:
-                value = record_correlation_id(None)
-            event_dict[field] = self.placeholder if value is None else value
+        record = event_dict.get("_record")
+        if not isinstance(record, logging.LogRecord):
+            record = None
+        stamped: str | None
+        if field in event_dict:
+            stamped = record_correlation_id(None if record is None else record.exc_info)
+        else:
+            carried = None if record is None else record.__dict__.get(field)
+            stamped = (
+                carried
+                if isinstance(carried, str) and carried != self.placeholder
+                else record_correlation_id(None if record is None else record.exc_info)
+            )
+            event_dict[field] = self.placeholder if stamped is None else stamped
+        if self.source_field not in event_dict:
+            # How the ID was chosen: the filter's, on a stdlib record it
+            # stamped; else read from the very ID stamped here.
+            carried = None if record is None else record.__dict__.get(self.source_field)
+            event_dict[self.source_field] = (
+                carried
+                if isinstance(carried, str) and carried != self.placeholder
+                else source_of(stamped) or self.placeholder
+            )
         # Until a process first sets fields or two IDs there are none to
         # read (setting two IDs marks fields in use too).
         if not fields_in_use.seen:
             return event_dict
-        record = event_dict.get("_record")
-        two_ids = record_two_ids(
-            record.exc_info if isinstance(record, logging.LogRecord) else None
-        )
+        two_ids = record_two_ids(None if record is None else record.exc_info)
         if two_ids is not None:
             event_dict.setdefault(self.inherited_field, two_ids.inherited)
             parent = two_ids.parent
