@@ -25,7 +25,11 @@ VERSION_NOTE = re.compile(
     r"^(?P<pad> *)\.\. version(?P<kind>added|changed|deprecated):: *"
     r"(?P<version>\S+)(?: +(?P<text>.*))?$"
 )
-VERSION_WORDS = {"added": "New in", "changed": "Changed in", "deprecated": "Deprecated since"}
+VERSION_WORDS = {
+    "added": "New in",
+    "changed": "Changed in",
+    "deprecated": "Deprecated since",
+}
 EXECPLANS = "ExecPlans"
 
 
