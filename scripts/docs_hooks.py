@@ -6,7 +6,9 @@
 * As a griffe extension, :class:`ReSTDocstrings` turns the docstrings'
   reST into Markdown before mkdocstrings renders them: literal blocks
   (``Example::`` and ``text::``) become fenced code, Sphinx roles such as
-  ``:func:`name``` become code spans (D-docs-3).
+  ``:func:`name``` become code spans (D-docs-3), and
+  ``.. versionadded::``/``.. versionchanged::`` become italic notes
+  (D-docs-6).
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ import griffe
 
 PLAN_NAME = re.compile(r"^(\d+)-(\d+)-(\d+)-.*\.md$")
 ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|data|attr|exc|obj|const):`([^`]+)`")
+VERSION_NOTE = re.compile(
+    r"^(?P<pad> *)\.\. version(?P<kind>added|changed|deprecated):: *"
+    r"(?P<version>\S+)(?: +(?P<text>.*))?$"
+)
+VERSION_WORDS = {
+    "added": "New in",
+    "changed": "Changed in",
+    "deprecated": "Deprecated since",
+}
 EXECPLANS = "ExecPlans"
 
 
@@ -87,6 +98,44 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def version_notes(lines: list[str]) -> list[str]:
+    r"""Return ``lines`` with Sphinx's version directives as italic notes.
+
+    ``.. versionadded:: V``, ``.. versionchanged:: V text`` and
+    ``.. versiondeprecated:: V text`` become one paragraph each; the
+    directive's indented continuation lines join its text.
+
+    Example::
+
+        >>> version_notes([".. versionadded:: 0.2.0"])
+        ['*New in 0.2.0.*']
+        >>> version_notes([
+        ...     "    .. versionchanged:: 0.2.0 ``generator``",
+        ...     "       and ``store``.",
+        ...     "",
+        ...     "    Example::",
+        ... ])
+        ['    *Changed in 0.2.0:* ``generator`` and ``store``.', '', '    Example::']
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        match = VERSION_NOTE.match(lines[i])
+        i += 1
+        if match is None:
+            out.append(lines[i - 1])
+            continue
+        pad = match["pad"]
+        words = [match["text"]] if match["text"] else []
+        while i < len(lines) and lines[i].strip() and _indent(lines[i]) > len(pad):
+            words.append(lines[i].strip())
+            i += 1
+        label = f"{VERSION_WORDS[match['kind']]} {match['version']}"
+        text = " ".join(words)
+        out.append(f"{pad}*{label}:* {text}" if text else f"{pad}*{label}.*")
+    return out
+
+
 def rest_to_markdown(text: str) -> str:
     r"""Return a docstring's reST literal blocks and roles as Markdown.
 
@@ -106,8 +155,10 @@ def rest_to_markdown(text: str) -> str:
         End.
         >>> rest_to_markdown("Doctests::\n\n    >>> 1\n    1").splitlines()[:3]
         ['Doctests:', '', '```pycon']
+        >>> rest_to_markdown(".. versionchanged:: 0.2.0 :func:`run`.")
+        '*Changed in 0.2.0:* `run`.'
     """
-    lines = ROLE.sub(_role, text).splitlines()
+    lines = version_notes(ROLE.sub(_role, text).splitlines())
     out: list[str] = []
     i = 0
     while i < len(lines):

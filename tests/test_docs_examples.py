@@ -7,11 +7,12 @@ it configures, listed in :data:`RECIPE_TESTS`.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from starlette_correlate import CorrelationMiddleware, is_safe_id
+from starlette_correlate import CorrelationMiddleware, correlation_scope, is_safe_id
 from tests.support.guide import code_blocks, run_block, send, tagged
 from tests.support.servers import REPO_ROOT
 
@@ -93,3 +94,17 @@ def test_example_runs(name: str) -> None:
         assert response.headers[header] == "guide-example-1"
     else:
         assert is_safe_id(response.headers[header])
+
+
+def test_the_quick_start_logging_writes_info_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logger = logging.getLogger("my_service")
+    saved = logger.handlers[:], logger.level
+    try:
+        run_block("logging-basic", EXAMPLES["logging-basic"])
+        with correlation_scope("qs-1"):
+            logger.info("hello")
+        assert "INFO request_id=qs-1 hello" in capsys.readouterr().err
+    finally:
+        logger.handlers[:], logger.level = saved[0], saved[1]

@@ -14,6 +14,8 @@ import sys
 import types
 from collections.abc import Awaitable
 from typing import Any
+from wsgiref.util import setup_testing_defaults
+from wsgiref.validate import validator
 
 import pytest
 
@@ -21,6 +23,7 @@ pytest.importorskip("django", reason="needs Django: starlette-correlate[django]"
 
 from asgiref.sync import iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.test import AsyncClient, Client, RequestFactory, override_settings
@@ -506,9 +509,21 @@ def test_an_inherited_header_the_view_set_is_kept() -> None:
     assert response["X-Correlation-ID"] == "the-views-own"
 
 
-def test_strict_mode_logs_its_400_once_with_the_id_it_answers() -> None:
-    # Django logs a 4xx after the middleware chain, when the ID is reset:
-    # the 400's only log line must name the ID its body hands the client.
+@pytest.mark.parametrize(
+    ("setting", "url", "request_id", "line"),
+    [
+        # Strict mode's 400, and a view that returns a 404 rather than raise.
+        ({"on_invalid": "reject"}, "/sync", "bad value", "Bad Request: /sync"),
+        ({}, "/missing", "dj-404", "Not Found: /missing"),
+        # Logged by Django with its exception, inside the chain: once.
+        ({}, "/boom", "dj-500", "Internal Server Error: /boom"),
+    ],
+)
+def test_an_error_response_is_logged_once_with_the_id_it_answers(
+    setting: dict[str, str], url: str, request_id: str, line: str
+) -> None:
+    # Django logs a 4xx or 5xx response after the middleware chain, when
+    # the ID is reset: that line must name the ID the response carries.
     seen: list[tuple[str, str]] = []
 
     class Collect(logging.Handler):
@@ -520,10 +535,36 @@ def test_strict_mode_logs_its_400_once_with_the_id_it_answers() -> None:
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)
     try:
-        with override_settings(STARLETTE_CORRELATE={"on_invalid": "reject"}):
-            reply = django_site.via_test_client("/sync", "bad value")
+        with override_settings(STARLETTE_CORRELATE=setting):
+            reply = django_site.via_test_client(url, request_id)
     finally:
         logger.removeHandler(handler)
-    assert reply.status == 400
-    assert reply.headers["content-length"] == str(len(reply.body.encode()))
-    assert seen == [("Bad Request: /sync", reply.headers["x-request-id"])]
+    assert reply.status >= 400
+    if reply.status == 400:
+        assert reply.headers["content-length"] == str(len(reply.body.encode()))
+    assert seen == [(line, reply.headers["x-request-id"])]
+
+
+def test_an_accepted_id_is_a_plain_str_header_for_wsgiref() -> None:
+    # runserver's wsgiref refuses a str subclass (an accepted IncomingId)
+    # as a header value with a 500; its validator checks the same.
+    environ: dict[str, Any] = {
+        "PATH_INFO": "/sync",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "HTTP_X_REQUEST_ID": "dj-ok",
+    }
+    setup_testing_defaults(environ)
+    started: list[list[tuple[str, str]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+        started.append(headers)
+        return lambda data: None
+
+    app = validator(WSGIHandler())
+    result: Any = app(environ, start_response)
+    try:
+        b"".join(result)
+    finally:
+        result.close()  # the validator insists on it
+    assert ("X-Request-ID", "dj-ok") in started[0]

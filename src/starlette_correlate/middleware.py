@@ -93,7 +93,12 @@ class CorrelationMiddleware:
     set, see :mod:`starlette_correlate.logs.errorlog`), and the context
     options (see :mod:`starlette_correlate.extract`): ``extractors``,
     ``resolver`` with ``resolver_timeout``, ``trace_context`` and
-    ``adopt_trace_id``. Off by default, and free when off. ``store`` is the
+    ``adopt_trace_id``; ``on_invalid`` (``"reject"`` answers a refused
+    incoming ID with a 400 without calling the app), ``set_request_header``
+    (the chosen ID written into the request's own headers, once) and
+    ``inherited_header`` (two IDs: an inherited ID kept end to end beside a
+    request ID made at every hop). Off by default, and free when off.
+    ``store``, not a field of the config but a keyword of its own, is the
     context store of the core (see :mod:`starlette_correlate.core`).
 
     Example::

@@ -384,12 +384,6 @@ class CorrelationMiddleware:
             body = refusal_body(correlation_id, choice.refused)
             response = HttpResponse(body, status=400, content_type="application/json")
             response["Content-Length"] = str(len(response.content))
-            # Django logs a 4xx after the middleware chain has returned, when
-            # the ID is reset: log it here, with the ID, and Django skips its
-            # own copy (log_response marks the response as logged).
-            log_response(
-                "Bad Request: %s", request.path, response=response, request=request
-            )
             return response
         if self._request_header is not None:
             _rewrite_meta(
@@ -421,7 +415,22 @@ class CorrelationMiddleware:
             return response
         header = self.core.header_name
         if header not in response:
-            response[header] = correlation_id
+            # A plain str: wsgiref (runserver) refuses a str subclass such
+            # as an accepted IncomingId with a 500.
+            response[header] = str.__str__(correlation_id)
+        if response.status_code >= 400:
+            # Django logs a 4xx or 5xx after the middleware chain has
+            # returned, when the ID is reset: log it here, as Django would,
+            # with the ID; log_response marks it, so Django skips its copy
+            # (and one logged with its exception is not logged again).
+            log_response(
+                "%s: %s",
+                response.reason_phrase,
+                request.path,
+                # Django passes any response here; it reads only the status.
+                response=cast("HttpResponse", response),
+                request=request,
+            )
         if self.core.two_ids is not None:
             # Looked up only when on: a missing attribute costs a raise.
             two_ids: TwoIds | None = getattr(request, _TWO_IDS_ATTRIBUTE, None)
