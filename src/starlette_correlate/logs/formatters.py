@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from json.encoder import encode_basestring
-from types import ModuleType
 from typing import Any, Literal, cast
 
+from starlette_correlate._orjson import orjson as _orjson
 from starlette_correlate.logs.record_attributes import (
     RECORD_ATTRIBUTES,
     RECORD_INIT_ATTRIBUTES,
@@ -79,17 +79,6 @@ _QUOTE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 _NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 _CACHE_SIZE = 256
-
-
-def _import_orjson() -> ModuleType | None:
-    try:
-        import orjson  # noqa: PLC0415 - optional: the fast extra
-    except ImportError:
-        return None
-    return orjson
-
-
-_orjson = _import_orjson()
 
 
 class _Encoded(str):

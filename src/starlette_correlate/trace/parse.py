@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from types import ModuleType
+
+from starlette_correlate._orjson import orjson as _orjson
 
 __all__ = ["UnreadableLineError", "parse_line"]
 
@@ -37,15 +38,6 @@ class UnreadableLineError(ValueError):
         self.reason = reason
 
 
-def _import_orjson() -> ModuleType | None:
-    try:
-        import orjson  # noqa: PLC0415 - optional: the fast extra
-    except ImportError:
-        return None
-    return orjson
-
-
-_orjson = _import_orjson()
 _PAIR = re.compile(r'([A-Za-z0-9_.-]+)=(?:"((?:[^"\\]++|\\.)*+)"|([^\s"\\]*))(?: |$)')
 _ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))")
 _NAMED = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
