@@ -2,6 +2,8 @@
 
 One ``arq`` worker process serves every scenario of the module, on a Redis
 database of its own; each scenario tells its lines apart by its own IDs.
+The steps the arq and rq features share are in conftest.py; this module
+gives them ``shop``, ``world`` and ``enqueue_job``.
 """
 
 from __future__ import annotations
@@ -9,29 +11,23 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then
 
 pytest.importorskip("arq", reason="the [arq] extra is missing")
 
 from arq import create_pool
-from starlette.testclient import TestClient
 
-from starlette_correlate import is_safe_id
-from starlette_correlate.scope import correlation_scope
 from tests.support.asgi import run
-from tests.support.celery_process import WorkerProcess, worker_process
+from tests.support.celery_process import worker_process
 from tests.support.job_queues import (
-    child_of,
-    expected_line,
+    Shop,
+    World,
     find,
-    job_lines,
     recipe_module,
     save_recipe,
 )
@@ -40,17 +36,6 @@ from tests.support.servers import REPO_ROOT
 scenarios("integrations_arq.feature")
 
 MODULE = "arqshop"
-
-
-@dataclass
-class Shop:
-    worker: WorkerProcess
-    module: ModuleType
-
-
-@dataclass
-class World:
-    job_ids: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -78,24 +63,12 @@ def shop(
 
 @pytest.fixture
 def world() -> World:
-    return World([])
+    return World()
 
 
-@given("an arq worker process running the guide's arq recipe on a real Redis server")
-def worker_running(shop: Shop) -> None:
-    assert shop.worker.process.poll() is None, shop.worker.output
-
-
-@when(
-    parsers.parse(
-        'the guide\'s arq app is sent POST {path} with X-Request-ID "{request_id}"'
-    )
-)
-def post(shop: Shop, world: World, path: str, request_id: str) -> None:
-    with TestClient(shop.module.app) as client:
-        response = client.post(path, headers={"X-Request-ID": request_id})
-    assert response.status_code == 202, response.text
-    world.job_ids.append(response.json()["job_id"])
+@pytest.fixture
+def enqueue_job(shop: Shop) -> Callable[[str], str]:
+    return lambda function: enqueue(shop, function)
 
 
 def enqueue(shop: Shop, function: str) -> str:
@@ -117,40 +90,6 @@ def enqueue(shop: Shop, function: str) -> str:
     return job_id
 
 
-@when(
-    parsers.parse(
-        'a request with correlation ID "{request_id}" enqueues the job "{function}"'
-    )
-)
-def enqueue_in_request(
-    shop: Shop, world: World, request_id: str, function: str
-) -> None:
-    with correlation_scope(request_id):
-        world.job_ids.append(enqueue(shop, function))
-
-
-@when(parsers.parse('the job "{function}" is enqueued outside any request'))
-def enqueue_outside(shop: Shop, world: World, function: str) -> None:
-    world.job_ids.append(enqueue(shop, function))
-
-
-@then(parsers.parse('the worker logs "{text}" as the enqueued job'))
-def logs(shop: Shop, world: World, text: str) -> None:
-    find(shop.worker, expected_line(text, world.job_ids[0]))
-
-
-@then(
-    parsers.parse(
-        'the worker logs the shipping line of "{order}" under "{request_id}" '
-        "naming the placing job as parent"
-    )
-)
-def logs_child(shop: Shop, world: World, order: str, request_id: str) -> None:
-    child = child_of(shop.worker, request_id, f"shipping {order}")
-    assert child["parent"] == world.job_ids[0]
-    assert child["job"] != world.job_ids[0]
-
-
 @then(
     parsers.parse(
         'the worker logs arq\'s failure line of that job under "{request_id}"'
@@ -162,15 +101,3 @@ def logs_failure(shop: Shop, world: World, request_id: str) -> None:
     line = find(shop.worker, f"{job_id}:{failed}")
     prefix = f"ERROR request_id={request_id} job={job_id} parent=- arq.worker "
     assert line.startswith(prefix), line
-
-
-@then(parsers.parse('the second job ran under a new ID, not "{request_id}"'))
-def fresh_id(shop: Shop, world: World, request_id: str) -> None:
-    first, second = world.job_ids
-    hello = f"request_id={request_id} parent=- tests.jobs hello"
-    find(shop.worker, expected_line(hello, first))
-    find(shop.worker, f"job={second} parent=- tests.jobs hello")
-    # Every line of the job, the queue's own too, under the one new ID.
-    (new_id,) = {line["request_id"] for line in job_lines(shop.worker, second)}
-    assert new_id != request_id
-    assert is_safe_id(new_id)

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -23,6 +24,22 @@ import pytest
 from starlette_correlate import is_safe_id
 from tests.support.celery_process import WorkerProcess
 from tests.support.guide import recipe_source
+
+
+@dataclass
+class Shop:
+    """A module's worker process and the recipe module it serves."""
+
+    worker: WorkerProcess
+    module: ModuleType
+
+
+@dataclass
+class World:
+    """The IDs of the jobs one scenario enqueued, in order."""
+
+    job_ids: list[str] = field(default_factory=list)
+
 
 # "INFO request_id=X job=J parent=P logger message": the recipes' format.
 LINE = re.compile(
