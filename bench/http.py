@@ -44,7 +44,6 @@ import os
 import platform
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from bench.stats import median, spread
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -255,13 +256,6 @@ def serve(target: str, server: str = "uvicorn") -> Iterator[tuple[int, int]]:
                 process.wait()
 
 
-def _spread(values: Sequence[float]) -> float:
-    if len(values) < 4:
-        return float(max(values) - min(values)) if values else 0.0
-    quartiles = statistics.quantiles(values, n=4)
-    return float(quartiles[2] - quartiles[0])
-
-
 def run(
     names: Sequence[str],
     duration: float,
@@ -327,13 +321,11 @@ async def _measure(
                 "name": name,
                 "requests_per_second": responses[name] / seconds[name],
                 "responses": responses[name],
-                "ratio_to_bare": statistics.median(ratios),
-                "ratio_spread": _spread(ratios),
-                "server_cpu_us_per_response": statistics.median(cpu) if cpu else None,
-                "capacity_ratio_to_bare": statistics.median(capacity)
-                if capacity
-                else None,
-                "capacity_spread": _spread(capacity) if capacity else None,
+                "ratio_to_bare": median(ratios),
+                "ratio_spread": spread(ratios),
+                "server_cpu_us_per_response": median(cpu) if cpu else None,
+                "capacity_ratio_to_bare": median(capacity) if capacity else None,
+                "capacity_spread": spread(capacity) if capacity else None,
                 "has_id_header": b"\r\nx-request-id:" in samples[name].lower(),
                 "rss_kib_after_warmup": rss_start[name],
                 "rss_kib_at_end": server_rss_kib(servers[name][1]),

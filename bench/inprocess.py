@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +52,7 @@ from bench.apps import (
 )
 from bench.options import add_also, also_classes
 from bench.scopes import make_scope, receive_request
+from bench.stats import median, spread
 from starlette_correlate import CorrelationIdFilter, correlation_id_var
 
 VALID_ID = "0192f0e6-5b3c-7d1e-8f00-1234567890ab"
@@ -135,17 +135,6 @@ def check_variant(name: str) -> None:
             raise RuntimeError(f"{name}, {case}: incoming ID not kept: {ids[0]}")
 
 
-def _median(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def _spread(values: Sequence[float]) -> float:
-    if len(values) < 4:
-        return float(max(values) - min(values))
-    quartiles = statistics.quantiles(values, n=4)
-    return float(quartiles[2] - quartiles[0])
-
-
 def measure_middleware(rounds: int, requests: int) -> dict[str, list[dict[str, Any]]]:
     """Time every variant in both cases; return the rows of each case."""
     names = list(VARIANTS)
@@ -174,10 +163,10 @@ def measure_middleware(rounds: int, requests: int) -> dict[str, list[dict[str, A
             name: [t - b for t, b in zip(values, bare, strict=True)]
             for name, values in by_name.items()
         }
-        floor = _median(overheads["floor"])
+        floor = median(overheads["floor"])
         rows = []
         for name in names:
-            overhead = 0.0 if name == "bare" else _median(overheads[name])
+            overhead = 0.0 if name == "bare" else median(overheads[name])
             if name == "floor":
                 ratio: float | None = 1.0
             elif name == "bare":
@@ -187,9 +176,9 @@ def measure_middleware(rounds: int, requests: int) -> dict[str, list[dict[str, A
             rows.append(
                 {
                     "name": name,
-                    "us_per_request": _median(by_name[name]),
+                    "us_per_request": median(by_name[name]),
                     "overhead_us": overhead,
-                    "overhead_spread_us": _spread(overheads[name]),
+                    "overhead_spread_us": spread(overheads[name]),
                     "ratio_to_floor": ratio,
                     "rounds_us": by_name[name],
                 }
@@ -311,20 +300,20 @@ def measure_filters(rounds: int, records: int) -> tuple[list[dict[str, Any]], fl
         name: [t - n for t, n in zip(times[name], noop_ns, strict=True)]
         for name in names
     }
-    minimal = _median(net["minimal"])
+    minimal = median(net["minimal"])
     return [
         {
             "name": name,
-            "ns_per_record": _median(times[name]),
-            "net_ns": _median(net[name]),
-            "net_spread_ns": _spread(net[name]),
+            "ns_per_record": median(times[name]),
+            "net_ns": median(net[name]),
+            "net_spread_ns": spread(net[name]),
             "ratio_to_minimal": 1.0
             if name == "minimal"
-            else (_median(net[name]) / minimal if minimal > 0 else None),
-            "log_call_ns": _median(handled[name]),
+            else (median(net[name]) / minimal if minimal > 0 else None),
+            "log_call_ns": median(handled[name]),
         }
         for name in names
-    ], _median(noop_ns)
+    ], median(noop_ns)
 
 
 def _ratio(rows: list[dict[str, Any]], name: str, key: str) -> float | None:

@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bench.options import add_also, also_classes
+from bench.stats import median, spread
 from starlette_correlate import CorrelationIdFilter, correlation_id_var
 from starlette_correlate.logs import JsonFormatter, KeyValueFormatter
 from starlette_correlate.provenance import IncomingId
@@ -265,17 +265,6 @@ def _time_batch(emit: Emit, lines: int) -> float:
     return elapsed / lines / 1000
 
 
-def _median(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def _spread(values: Sequence[float]) -> float:
-    if len(values) < 4:
-        return float(max(values) - min(values))
-    quartiles = statistics.quantiles(values, n=4)
-    return float(quartiles[2] - quartiles[0])
-
-
 def measure(
     rounds: int, lines: int, names: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -303,9 +292,9 @@ def measure(
         rows.append(
             {
                 "name": name,
-                "us_per_line": _median(times[name]),
-                "ratio_to_stdlib": _median(ratios),
-                "ratio_spread": _spread(ratios),
+                "us_per_line": median(times[name]),
+                "ratio_to_stdlib": median(ratios),
+                "ratio_spread": spread(ratios),
                 "rounds_us": times[name],
             }
         )

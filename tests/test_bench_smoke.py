@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from bench import apps, http, inprocess, lines, memory
+from bench import apps, http, inprocess, lines, memory, stats
 
 MIDDLEWARE_VARIANTS = [
     "bare",
@@ -174,3 +174,11 @@ def test_the_trace_benchmark_finds_its_planted_lines(
     assert "plain: " in printed
     assert "gzip: " in printed
     assert "target 200 MB/s on plain files:" in printed
+
+
+def test_every_benchmark_sums_up_its_rounds_the_same_way() -> None:
+    # The median over rounds, and the interquartile range as the spread.
+    assert stats.median([3.0, 1.0, 2.0]) == 2.0
+    assert stats.spread([1.0, 2.0, 3.0, 4.0, 100.0]) == 50.5
+    assert stats.spread([2.0, 5.0]) == 3.0
+    assert stats.spread([]) == 0.0
